@@ -1,0 +1,139 @@
+"""The ``refsette`` command: a thin click group, one verb per subcommand."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import sqlite_utils
+
+from . import __version__
+from .records import ParseError
+from .sources import FORMATS
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROGRESS_THRESHOLD = 256 * 1024  # bytes: smaller files load before a bar would draw
+
+
+@click.group()
+@click.version_option(__version__, prog_name="refsette")
+def cli():
+    """Reference libraries as one normalised SQLite database, served by Datasette."""
+
+
+@cli.command()
+@click.argument("database", type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True))
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), help="Force a format instead of detecting it.")
+@click.option("--force", is_flag=True, help="Re-read files even when unchanged since the last load.")
+@click.option("--skip-bad", is_flag=True, help="Load the good records of a file and report the bad ones.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+def ingest(database, files, fmt, force, skip_bad, quiet):
+    """Load reference files (BibTeX, RIS, CSL-JSON, MEDLINE, PubMed XML, pages) into DATABASE."""
+    from .loader import Loader
+
+    paths = _expand(files)
+    db = sqlite_utils.Database(database)
+    loader = Loader(db)
+    failed = 0
+    totals = {"added": 0, "updated": 0, "unchanged": 0}
+    for path in paths:
+        try:
+            size = os.path.getsize(path)
+            if size >= PROGRESS_THRESHOLD and not quiet:
+                with click.progressbar(length=size, label=os.path.basename(path), file=sys.stderr) as bar:
+                    # Records are counted, bytes are known: advance by the average record size.
+                    step = {"seen": 0}
+
+                    def advance(n, bar=bar, step=step):
+                        step["seen"] += n
+                        bar.update(min(2048, max(0, size - bar.pos)))
+
+                    result = loader.load_file(path, fmt=fmt, force=force, skip_bad=skip_bad, progress=advance)
+            else:
+                result = loader.load_file(path, fmt=fmt, force=force, skip_bad=skip_bad)
+        except ParseError as error:
+            failed += 1
+            click.secho(f"error: {error}", fg="red", err=True)
+            continue
+        except OSError as error:
+            failed += 1
+            click.secho(f"error: {path}: {error.strerror or error}", fg="red", err=True)
+            continue
+        for message in result.errors:
+            failed += 1
+            click.secho(f"skipped: {message}", fg="yellow", err=True)
+        if quiet:
+            continue
+        if result.skipped_file:
+            click.echo(f"{path}: unchanged since last load, skipped (use --force to re-read)")
+            continue
+        for key in totals:
+            totals[key] += getattr(result, key)
+        click.echo(
+            f"{path} [{result.format}]: {result.records} records — {result.added} added, "
+            f"{result.updated} updated, {result.unchanged} unchanged"
+        )
+    loader.finish()
+    if not quiet:
+        counts = {name: db[name].count for name in ("works", "authors", "journals", "collections")}
+        click.echo(
+            f"{database}: {counts['works']} works, {counts['authors']} authors, "
+            f"{counts['journals']} journals, {counts['collections']} collections"
+        )
+    if failed:
+        raise click.ClickException(f"{failed} file(s) or record(s) could not be loaded; see the errors above")
+
+
+def _expand(files):
+    paths = []
+    for name in files:
+        if os.path.isdir(name):
+            for root, _, names in sorted(os.walk(name)):
+                paths.extend(os.path.join(root, n) for n in sorted(names) if not n.startswith("."))
+        else:
+            paths.append(name)
+    return paths
+
+
+@cli.command()
+@click.argument("database", type=click.Path(exists=True, dir_okay=False), default="library.db")
+@click.option("-h", "--host", default="127.0.0.1", show_default=True, help="Host to bind.")
+@click.option("-p", "--port", default=8001, show_default=True, type=int, help="Port (0 picks a free one).")
+@click.option("--root", type=click.Path(exists=True, file_okay=False), default=str(PROJECT_ROOT),
+              help="Folder holding metadata.yml, plugins/, templates/ and static/.")
+@click.option("--reload", is_flag=True, help="Restart when code or metadata changes (development).")
+def serve(database, host, port, root, reload):
+    """Serve DATABASE with Datasette, read-only, with refsette's metadata, plugins and templates."""
+    click.echo(f"serving {database} on http://{host}:{port}/", err=True)
+    sys.exit(subprocess.call(datasette_args(database, root, host, port, reload)))
+
+
+def datasette_args(database, root=PROJECT_ROOT, host="127.0.0.1", port=8001, reload=False):
+    root = Path(root)
+    args = [
+        sys.executable, "-m", "datasette", "serve", "-i", str(database),
+        "--host", host, "--port", str(port),
+        "--metadata", str(root / "metadata.yml"),
+        "--plugins-dir", str(root / "plugins"),
+        "--template-dir", str(root / "templates"),
+    ]
+    if (root / "static").is_dir():
+        args += ["--static", f"static:{root / 'static'}"]
+    inspect_file = Path(str(database) + ".inspect.json")
+    if inspect_file.exists():
+        args += ["--inspect-file", str(inspect_file)]
+    if reload:
+        args.append("--reload")
+    return args
+
+
+def main():
+    cli(prog_name="refsette")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,288 @@
+"""The database schema, declared once as data and applied idempotently.
+
+Tables are created parents before children with typed columns, primary keys and foreign keys
+(``ensure_tables``, at the start of a run); indexes, full-text search and views are applied at the end
+of every run (``finalize``). The table and column names of DESIGN.md's schema contract are a contract.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Tuple
+
+import sqlite_utils
+
+# name -> (columns, pk, foreign keys, not-null)
+TABLES: Dict[str, dict] = {
+    "sources": {
+        "columns": {"id": int, "path": str, "format": str, "sha256": str, "imported_at": str, "records": int},
+        "pk": "id",
+    },
+    "journals": {
+        "columns": {
+            "id": int, "title": str, "abbreviation": str, "issn": str, "eissn": str, "publisher": str,
+            "title_key": str,
+        },
+        "pk": "id",
+    },
+    # Every spelling of a journal (title, abbreviation, ISSN) pointing at its row: how
+    # "J Clin Oncol", "Journal of Clinical Oncology" and 0732-183X become one journal.
+    "journal_names": {
+        "columns": {"key": str, "journal_id": int, "name": str, "kind": str},
+        "pk": "key",
+        "foreign_keys": [("journal_id", "journals", "id")],
+    },
+    "works": {
+        "columns": {
+            "id": int, "type": str, "title": str, "abstract": str, "journal_id": int,
+            "container_title": str, "year": int, "issued": str, "volume": str, "issue": str,
+            "pages": str, "page_first": str, "page_last": str, "doi": str, "pmid": str, "pmcid": str,
+            "isbn": str, "url": str, "language": str, "note": str, "publisher": str,
+            "publisher_place": str, "edition": str, "collection_title": str, "number": str,
+            "cite_key": str, "zotero_key": str, "zotero_library": str,
+            "authors_text": str, "author_names": str, "tag_names": str, "collection_names": str,
+            "excerpts": str, "title_key": str, "source_rank": int, "extra": str,
+        },
+        "pk": "id",
+        "foreign_keys": [("journal_id", "journals", "id")],
+    },
+    "authors": {
+        "columns": {
+            "id": int, "name": str, "family": str, "given": str, "initials": str, "literal": str,
+            "orcid": str, "name_key": str,
+        },
+        "pk": "id",
+    },
+    "author_variants": {
+        "columns": {"author_id": int, "name": str, "family": str, "given": str, "works": int},
+        "pk": ("author_id", "name"),
+        "foreign_keys": [("author_id", "authors", "id")],
+    },
+    "work_authors": {
+        "columns": {
+            "work_id": int, "author_id": int, "position": int, "role": str, "name_as_written": str,
+        },
+        "pk": ("work_id", "role", "position"),
+        "foreign_keys": [("work_id", "works", "id"), ("author_id", "authors", "id")],
+    },
+    "citations": {
+        "columns": {
+            "citing_work_id": int, "position": int, "cited_work_id": int, "raw": str, "doi": str,
+            "pmid": str, "pmcid": str,
+        },
+        "pk": ("citing_work_id", "position"),
+        "foreign_keys": [("citing_work_id", "works", "id"), ("cited_work_id", "works", "id")],
+    },
+    "collections": {
+        "columns": {
+            "id": int, "name": str, "parent_id": int, "description": str, "zotero_key": str, "key": str,
+            "position": int,
+        },
+        "pk": "id",
+        "foreign_keys": [("parent_id", "collections", "id")],
+    },
+    "collection_works": {
+        "columns": {
+            "collection_id": int, "work_id": int, "position": int, "context": str, "source_id": int,
+        },
+        "pk": ("collection_id", "work_id"),
+        "foreign_keys": [
+            ("collection_id", "collections", "id"), ("work_id", "works", "id"), ("source_id", "sources", "id"),
+        ],
+    },
+    "tags": {"columns": {"id": int, "name": str}, "pk": "id"},
+    "work_tags": {
+        "columns": {"work_id": int, "tag_id": int, "kind": str, "source_id": int},
+        "pk": ("work_id", "tag_id", "kind"),
+        "foreign_keys": [("work_id", "works", "id"), ("tag_id", "tags", "id"), ("source_id", "sources", "id")],
+    },
+    "collection_tags": {
+        "columns": {"collection_id": int, "tag_id": int, "kind": str},
+        "pk": ("collection_id", "tag_id"),
+        "foreign_keys": [("collection_id", "collections", "id"), ("tag_id", "tags", "id")],
+    },
+    "notes": {
+        "columns": {"id": int, "work_id": int, "content": str, "zotero_key": str, "source_id": int, "key": str},
+        "pk": "id",
+        "foreign_keys": [("work_id", "works", "id"), ("source_id", "sources", "id")],
+    },
+    "work_sources": {
+        "columns": {"work_id": int, "source_id": int, "record_key": str},
+        "pk": ("work_id", "source_id", "record_key"),
+        "foreign_keys": [("work_id", "works", "id"), ("source_id", "sources", "id")],
+    },
+    "institutions": {
+        "columns": {
+            "id": int, "name": str, "city": str, "country": str, "latitude": float, "longitude": float,
+            "name_key": str,
+        },
+        "pk": "id",
+    },
+    "affiliations": {
+        "columns": {"work_id": int, "author_id": int, "institution_id": int, "raw": str, "position": int},
+        "pk": ("work_id", "position", "raw"),
+        "foreign_keys": [
+            ("work_id", "works", "id"), ("author_id", "authors", "id"), ("institution_id", "institutions", "id"),
+        ],
+    },
+    "related_works": {
+        "columns": {"work_id": int, "related_work_id": int, "relation": str},
+        "pk": ("work_id", "related_work_id", "relation"),
+        "foreign_keys": [("work_id", "works", "id"), ("related_work_id", "works", "id")],
+    },
+}
+
+# (table, columns, unique)
+INDEXES: List[Tuple[str, Tuple[str, ...], bool]] = [
+    ("works", ("year",), False),
+    ("works", ("type",), False),
+    ("works", ("journal_id",), False),
+    ("works", ("doi",), False),
+    ("works", ("pmid",), False),
+    ("works", ("pmcid",), False),
+    ("works", ("title_key",), False),
+    ("works", ("zotero_key",), False),
+    ("works", ("cite_key",), False),
+    ("works", ("language",), False),
+    ("works", ("year", "journal_id"), False),
+    ("authors", ("name_key",), False),
+    ("authors", ("orcid",), False),
+    ("authors", ("name",), False),
+    ("journals", ("title_key",), False),
+    ("journals", ("issn",), False),
+    ("journal_names", ("journal_id",), False),
+    ("author_variants", ("name",), False),
+    ("work_authors", ("author_id",), False),
+    ("work_authors", ("role",), False),
+    ("citations", ("cited_work_id",), False),
+    ("citations", ("doi",), False),
+    ("citations", ("pmid",), False),
+    ("collections", ("parent_id",), False),
+    ("collections", ("key",), True),
+    ("collection_works", ("work_id",), False),
+    ("tags", ("name",), True),
+    ("work_tags", ("tag_id",), False),
+    ("work_tags", ("kind",), False),
+    ("notes", ("work_id",), False),
+    ("work_sources", ("source_id",), False),
+    ("sources", ("path",), False),
+    ("institutions", ("name_key",), False),
+    ("institutions", ("country",), False),
+    ("affiliations", ("author_id",), False),
+    ("affiliations", ("institution_id",), False),
+    ("related_works", ("related_work_id",), False),
+]
+
+# Full-text search: works_fts is what Datasette's search box on /library/works uses.
+FTS: Dict[str, Tuple[str, ...]] = {
+    "works": ("title", "abstract", "excerpts", "authors_text"),
+    "authors": ("name",),
+    "journals": ("title", "abbreviation"),
+}
+
+VIEWS: Dict[str, str] = {
+    # One readable row per work: what a spreadsheet user wants from a CSV download.
+    "works_readable": """
+        SELECT
+          works.id,
+          works.title,
+          works.authors_text AS authors,
+          journals.title AS journal,
+          works.year,
+          works.volume,
+          works.issue,
+          works.pages,
+          works.type,
+          works.doi,
+          works.pmid,
+          works.pmcid,
+          works.url,
+          works.collection_names AS collections,
+          works.tag_names AS tags,
+          works.excerpts AS excerpt
+        FROM works
+        LEFT JOIN journals ON journals.id = works.journal_id
+    """,
+    # One row per authorship with names resolved, for facets and co-author analysis.
+    "authorships": """
+        SELECT
+          work_authors.work_id,
+          works.title,
+          works.year,
+          work_authors.position,
+          work_authors.role,
+          authors.id AS author_id,
+          authors.name AS author,
+          work_authors.name_as_written,
+          journals.title AS journal
+        FROM work_authors
+        JOIN works ON works.id = work_authors.work_id
+        JOIN authors ON authors.id = work_authors.author_id
+        LEFT JOIN journals ON journals.id = works.journal_id
+    """,
+    "collection_excerpts": """
+        SELECT
+          collections.name AS collection,
+          collection_works.position,
+          works.id AS work_id,
+          works.title,
+          works.authors_text AS authors,
+          works.year,
+          collection_works.context AS excerpt
+        FROM collection_works
+        JOIN collections ON collections.id = collection_works.collection_id
+        JOIN works ON works.id = collection_works.work_id
+        WHERE collection_works.context IS NOT NULL
+    """,
+    "institution_map": """
+        SELECT
+          institutions.id,
+          institutions.name,
+          institutions.city,
+          institutions.country,
+          institutions.latitude,
+          institutions.longitude,
+          COUNT(DISTINCT affiliations.work_id) AS works,
+          COUNT(DISTINCT affiliations.author_id) AS authors
+        FROM institutions
+        JOIN affiliations ON affiliations.institution_id = institutions.id
+        WHERE institutions.latitude IS NOT NULL
+        GROUP BY institutions.id
+    """,
+}
+
+
+def ensure_tables(db: sqlite_utils.Database) -> None:
+    """Create missing tables (parents first) and add missing columns; never drops anything."""
+    for name, spec in TABLES.items():
+        table = db[name]
+        if table.exists():
+            existing = set(table.columns_dict)
+            for column, kind in spec["columns"].items():
+                if column not in existing:
+                    table.add_column(column, kind)
+            continue
+        table.create(
+            spec["columns"],
+            pk=spec["pk"],
+            foreign_keys=spec.get("foreign_keys", []),
+        )
+
+
+def finalize(db: sqlite_utils.Database, rebuild_fts: bool = True) -> None:
+    """Indexes, full-text search and views: idempotent, run at the end of every load."""
+    ensure_tables(db)
+    for table, columns, unique in INDEXES:
+        db[table].create_index(columns, unique=unique, if_not_exists=True, find_unique_name=False)
+    for table, columns in FTS.items():
+        fts_name = f"{table}_fts"
+        if fts_name in db.table_names():
+            existing = tuple(db[fts_name].columns_dict)
+            if existing != columns:
+                db[table].disable_fts()
+        if fts_name not in db.table_names():
+            db[table].enable_fts(columns, fts_version="FTS5", tokenize="unicode61 remove_diacritics 2")
+        elif rebuild_fts:
+            db[table].rebuild_fts()
+    for name, sql in VIEWS.items():
+        db.create_view(name, sql.strip(), replace=True)
+    db.analyze()

@@ -1,0 +1,128 @@
+"""Input formats: one module per format, each a pure generator of canonical records.
+
+Every module exposes ``parse(source) -> Iterator[Record]`` where ``source`` is a path or an open
+binary/text file, and ``sniff(head: str) -> bool`` telling whether the start of a file looks like its
+format. Formats are detected from content, never from the file name: real RIS and MEDLINE files arrive
+as ``.txt``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import importlib
+import io
+import os
+from typing import IO, Iterator, Tuple, Union
+
+from ..records import ParseError, Record
+
+Source = Union[str, os.PathLike, IO]
+
+# Order matters for detection: the most specific signatures first.
+FORMATS = {
+    "zotero-sqlite": "ingest.sources.zotero_sqlite",
+    "pubmed-xml": "ingest.sources.pubmed_xml",
+    "csl-json": "ingest.sources.csljson",
+    "ris": "ingest.sources.ris",
+    "medline": "ingest.sources.medline",
+    "bibtex": "ingest.sources.bibtex",
+    "bibpage": "ingest.sources.bibpage",
+}
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def module_for(fmt: str):
+    if fmt not in FORMATS:
+        raise ParseError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    return importlib.import_module(FORMATS[fmt])
+
+
+def source_name(source: Source) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    return getattr(source, "name", "<stream>")
+
+
+def read_bytes(source: Source) -> bytes:
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as fp:
+            return fp.read()
+    data = source.read()
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
+def decode(data: bytes, name: str) -> str:
+    """Bytes to text: UTF-8 (BOM dropped) or BOM-marked UTF-16/32; anything else is a clear error."""
+    for bom, encoding in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as error:
+                raise ParseError(f"not valid {encoding} text ({error.reason})", name) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ParseError(
+            f"not UTF-8 text: byte 0x{data[error.start]:02x} at offset {error.start} "
+            "(save the file as UTF-8 and try again)",
+            name,
+            f"line {line}",
+        ) from None
+
+
+def read_text(source: Source) -> Tuple[str, str]:
+    """(name, text) of a source, decoded, with CRLF/CR line endings made LF."""
+    name = source_name(source)
+    if isinstance(source, io.TextIOBase):
+        text = source.read()
+    else:
+        text = decode(read_bytes(source), name)
+    if "\x00" in text:
+        raise ParseError("binary data (NUL bytes) in a text file", name)
+    return name, text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+
+
+def detect(source: Source) -> str:
+    """Name of the format of ``source`` (a path), from its content."""
+    name = source_name(source)
+    with open(source, "rb") as fp:
+        head_bytes = fp.read(65536)
+    if head_bytes.startswith(SQLITE_MAGIC):
+        return "zotero-sqlite"
+    if not head_bytes.strip():
+        raise ParseError("empty file", name)
+    try:
+        head = decode(head_bytes, name)
+    except ParseError:
+        # The first 64 KiB may end mid-character; only a real error counts.
+        head = head_bytes.decode("utf-8", errors="ignore")
+        decode(read_bytes(source), name)
+    head = head.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    for fmt in FORMATS:
+        if fmt == "zotero-sqlite":
+            continue
+        try:
+            module = module_for(fmt)
+        except ImportError:
+            continue
+        if module.sniff(head):
+            return fmt
+    raise ParseError(
+        "format not recognised (expected BibTeX, RIS, CSL-JSON, MEDLINE, PubMed XML, "
+        "a Zotero database or a bibliography page); use --format to force one",
+        name,
+    )
+
+
+def parse(source: Source, fmt: str | None = None) -> Iterator[Record]:
+    """Records of ``source`` in format ``fmt`` (detected when None)."""
+    fmt = fmt or detect(source)
+    return module_for(fmt).parse(source)
