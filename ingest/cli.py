@@ -131,6 +131,11 @@ def datasette_args(database, root=PROJECT_ROOT, host="127.0.0.1", port=8001, rel
     return args
 
 
+from .zotero_cli import zotero  # noqa: E402  (subcommand groups register after the core verbs)
+
+cli.add_command(zotero)
+
+
 def main():
     cli(prog_name="refsette")
 

@@ -1,4 +1,4 @@
-"""The one loader: canonical records into the normalised schema with sqlite-utils.
+"""The one loader: canonical records into the normalised schema.
 
 One transaction per input file: a file loads completely or not at all. Rows are keyed on
 deterministic identities (DOI, PMID, PMCID, Zotero key, or normalised title + year + first author),
@@ -8,11 +8,19 @@ Merging (DESIGN.md "Identity"): when a record describes a work already in the li
 fill what is missing; where both have a value, the source with the higher rank wins — identifiers
 and structured sources beat free text (``SOURCE_RANK``). A reload of the same source wins over
 itself, so a corrected file corrects the library.
+
+Speed (bench/README.md): rows are written with plain prepared SQL on the sqlite3 connection rather
+than through sqlite-utils' per-row helpers; every lookup the loader makes is served by an index that
+exists before the first record (``schema.LOOKUP_INDEXES``); authors, journals, tags and institutions
+are cached in bounded write-through caches (emptied when full, on a rolled-back file and after any
+write made outside ``load_records``); a new work gets its denormalised columns when it is inserted,
+and the end of a file only rewrites those that changed since.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -24,7 +32,7 @@ import sqlite_utils
 
 from . import normalize as norm
 from .records import CREATOR_ROLES, ParseError, Record, year_of
-from .schema import ensure_tables, finalize
+from .schema import ensure_lookup_indexes, ensure_tables, finalize
 
 # Higher wins when two sources disagree on a value.
 SOURCE_RANK = {
@@ -63,6 +71,22 @@ HANDLED = set(SCALAR_FIELDS) | set(CREATOR_ROLES) | {
     "zotero_library", "cite_key", "id", "relations",
 }
 
+# Entries per cache (authors, journal keys, tags, institutions). A full cache is emptied and refills
+# from the indexed tables: memory stays bounded whatever the size of the library (bench/README.md).
+CACHE_LIMIT = 200_000
+# SQLite page cache for a loading connection (KiB, as PRAGMA cache_size takes it when negative):
+# the identity indexes of a million works fit; the default 2 MB spills dirty pages mid-transaction.
+LOAD_CACHE_KIB = 256 * 1024
+# Denormalised columns refreshed at the end of a file, in chunks of this many works.
+REFRESH_CHUNK = 500
+DENORMALISED = ("authors_text", "author_names", "tag_names", "collection_names", "excerpts")
+
+# Pure and called with the same few thousand strings over and over: names, journal titles.
+_fold = functools.lru_cache(maxsize=1 << 17)(norm.fold)
+_journal_key = functools.lru_cache(maxsize=1 << 16)(norm.journal_key)
+_name_key = functools.lru_cache(maxsize=1 << 17)(norm.name_key)
+_initials_of = functools.lru_cache(maxsize=1 << 16)(norm.initials_of)
+
 
 @dataclass
 class LoadResult:
@@ -95,17 +119,92 @@ def _clean(value) -> Optional[str]:
     return text or None
 
 
+class _Author:
+    """A cached row of ``authors``, with what identity matching compares precomputed."""
+
+    __slots__ = ("id", "family", "given", "initials", "literal", "orcid", "name", "name_key",
+                 "folded_family", "given_words")
+
+    def __init__(self, id, family, given, initials, literal, orcid, name, name_key):
+        self.id, self.family, self.initials, self.literal = id, family, initials, literal
+        self.orcid, self.name, self.name_key = orcid, name, name_key
+        self.folded_family = _fold(family or "")
+        self.set_given(given)
+
+    def set_given(self, given: Optional[str]) -> None:
+        self.given = given
+        self.given_words = _given_words(given)
+
+
+AUTHOR_COLUMNS = "id, family, given, initials, literal, orcid, name, name_key"
+
+
 class Loader:
     """Writes records into ``db``; call ``finish()`` once at the end of a run."""
 
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
+        self.conn = db.conn
         db.execute("PRAGMA foreign_keys = ON")
+        # Durability is untouched (journal mode and synchronous stay SQLite's defaults, so a killed
+        # run keeps every committed file): only the page cache grows, for this connection.
+        db.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
         ensure_tables(db)
+        ensure_lookup_indexes(db)
+        self._work_columns = [c for c in db["works"].columns_dict if c != "id"]
+        self._insert_work_sql = "INSERT INTO works ({}) VALUES ({})".format(
+            ", ".join(f"[{c}]" for c in self._work_columns), ", ".join("?" for _ in self._work_columns))
         self._tag_ids: Dict[str, int] = {}
         self._collection_ids: Dict[str, int] = {}
         self._touched_works: set = set()
+        # Works inserted by this run whose denormalised columns may have gone stale since (an
+        # author's display name changed, collections were involved): refreshed at the end of the file.
+        self._stale = False
+        self._in_load = False
+        self._external_writes = False
+        self._clear_caches()
         self.loaded_any = False
+
+    def _clear_caches(self) -> None:
+        self._tag_ids.clear()
+        self._collection_ids.clear()
+        self._authors_by_key: Dict[str, List[_Author]] = {}
+        self._authors_by_id: Dict[int, _Author] = {}
+        self._author_by_orcid: Dict[str, Optional[int]] = {}
+        self._journal_by_key: Dict[str, Optional[int]] = {}
+        self._journal_rows: Dict[int, dict] = {}
+        self._institution_ids: Dict[str, int] = {}
+
+    def _trim_caches(self) -> None:
+        if (len(self._authors_by_id) > CACHE_LIMIT or len(self._authors_by_key) > CACHE_LIMIT
+                or len(self._author_by_orcid) > CACHE_LIMIT):
+            self._authors_by_key, self._authors_by_id, self._author_by_orcid = {}, {}, {}
+        if len(self._journal_by_key) > CACHE_LIMIT or len(self._journal_rows) > CACHE_LIMIT:
+            self._journal_by_key, self._journal_rows = {}, {}
+        if len(self._tag_ids) > CACHE_LIMIT:
+            self._tag_ids.clear()
+        if len(self._institution_ids) > CACHE_LIMIT:
+            self._institution_ids.clear()
+
+    # ---- plain SQL helpers (sqlite-utils' table helpers cost more than the row they write) ------
+
+    def _insert(self, table: str, values: dict) -> int:
+        columns = list(values)
+        sql = "INSERT INTO [{}] ({}) VALUES ({})".format(
+            table, ", ".join(f"[{c}]" for c in columns), ", ".join("?" for _ in columns))
+        return self.conn.execute(sql, [values[c] for c in columns]).lastrowid
+
+    def _update(self, table: str, row_id: int, values: dict) -> None:
+        if values:
+            sql = "UPDATE [{}] SET {} WHERE id = ?".format(table, ", ".join(f"[{c}] = ?" for c in values))
+            self.conn.execute(sql, [*values.values(), row_id])
+
+    def _get(self, table: str, row_id: int) -> dict:
+        cursor = self.conn.execute(f"SELECT * FROM [{table}] WHERE id = ?", [row_id])
+        row = cursor.fetchone()
+        if row is None:
+            raise sqlite_utils.db.NotFoundError(f"{table} {row_id}")
+        return dict(zip([d[0] for d in cursor.description], row))
 
     # ---- files -------------------------------------------------------------------------------
 
@@ -140,14 +239,21 @@ class Loader:
     def load_records(self, records: Iterable[Record], path: str, fmt: str, sha256: Optional[str] = None,
                      result: Optional[LoadResult] = None, progress=None) -> LoadResult:
         result = result or LoadResult(path=path, format=fmt)
+        if self._external_writes or self.db.conn.in_transaction:
+            # Rows written outside a load (or inside a caller's transaction that may yet roll back)
+            # are not known to the caches: start them afresh, from the tables.
+            self._clear_caches()
+            self._external_writes = self.db.conn.in_transaction
+        self._in_load = True
         try:
             self._load_in_transaction(records, path, fmt, sha256, result, progress)
         except BaseException:
             # The transaction was rolled back: ids cached during it may no longer exist.
-            self._tag_ids.clear()
-            self._collection_ids.clear()
+            self._clear_caches()
             self._touched_works.clear()
             raise
+        finally:
+            self._in_load = False
         self.loaded_any = True
         return result
 
@@ -166,7 +272,7 @@ class Loader:
                 setattr(result, outcome, getattr(result, outcome) + 1)
                 if progress is not None:
                     progress(1)
-            self.db["sources"].update(source_id, {"records": result.records})
+            self.conn.execute("UPDATE sources SET records = ? WHERE id = ?", [result.records, source_id])
             self._refresh_touched()
 
     def finish(self) -> None:
@@ -181,21 +287,21 @@ class Loader:
         row = self.db.execute("SELECT id FROM sources WHERE path = ?", [path]).fetchone()
         values = {"path": path, "format": fmt, "sha256": sha256, "imported_at": now}
         if row:
-            self.db["sources"].update(row[0], values)
+            self._update("sources", row[0], values)
             return row[0]
-        return self.db["sources"].insert(values).last_pk
+        return self._insert("sources", values)
 
     # ---- works -------------------------------------------------------------------------------
 
     def find_work(self, columns: dict) -> Optional[int]:
+        execute = self.conn.execute
         for column in ("doi", "pmid", "pmcid"):
             if columns.get(column):
-                row = self.db.execute(f"SELECT id FROM works WHERE {column} = ? LIMIT 1",
-                                      [columns[column]]).fetchone()
+                row = execute(f"SELECT id FROM works WHERE {column} = ? LIMIT 1", [columns[column]]).fetchone()
                 if row:
                     return row[0]
         if columns.get("zotero_key"):
-            row = self.db.execute(
+            row = execute(
                 "SELECT id FROM works WHERE zotero_key = ? AND zotero_library IS ? LIMIT 1",
                 [columns["zotero_key"], columns.get("zotero_library")],
             ).fetchone()
@@ -203,7 +309,7 @@ class Loader:
                 return row[0]
         if columns.get("title_key"):
             # A title match must not override a different identifier: same title is not same work.
-            for row in self.db.execute(
+            for row in execute(
                 "SELECT id, doi, pmid, pmcid FROM works WHERE title_key = ?", [columns["title_key"]]
             ).fetchall():
                 if all(
@@ -238,7 +344,7 @@ class Loader:
         first_family = first_author.get("family") or first_author.get("literal") or ""
         if columns["title"]:
             columns["title_key"] = "|".join(
-                [norm.title_key(columns["title"]), str(columns["year"] or ""), norm.fold(first_family).strip()]
+                [norm.title_key(columns["title"]), str(columns["year"] or ""), _fold(first_family).strip()]
             )
         extra = {k: v for k, v in record.items() if k not in HANDLED and not k.startswith("_")}
         columns["extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
@@ -246,49 +352,66 @@ class Loader:
 
     def load_record(self, record: Record, source_id: int, fmt: str) -> str:
         """Insert or merge one record; returns ``added``, ``updated`` or ``unchanged``."""
+        if not self._in_load:
+            # Called on its own, inside a transaction of the caller's that may still roll back.
+            self._clear_caches()
+            self._external_writes = True
+        else:
+            self._trim_caches()
         if not _clean(record.get("title")) and not any(record.get(k) for k in ("DOI", "PMID", "PMCID")):
             raise ValueError("record has neither a title nor an identifier")
         rank = SOURCE_RANK.get(fmt, 20)
         columns = self.work_columns(record, fmt)
         work_id = self.find_work(columns)
-        before = None
         if work_id is None:
             columns["source_rank"] = rank
             columns.update(self._journal_columns(record, columns["type"]))
-            work_id = self.db["works"].insert(
-                {k: v for k, v in columns.items() if v is not None}, alter=True
-            ).last_pk
-            outcome = "added"
-            authors_win = True
-        else:
-            before = self._snapshot(work_id)
-            current = self.db["works"].get(work_id)
-            current_rank = current.get("source_rank") or 0
-            wins = rank >= current_rank
-            columns.update(self._journal_columns(record, columns["type"], current.get("journal_id")))
-            update = {}
-            for column, value in columns.items():
-                if value is None or column in ("id",):
-                    continue
-                if current.get(column) in (None, "") or (wins and current.get(column) != value):
-                    update[column] = value
-            if wins:
-                update["source_rank"] = rank
-            if update:
-                self.db["works"].update(work_id, update, alter=True)
-            authors_win = wins
-            outcome = None
-        self._creators(work_id, record, authors_win)
+            return self._add_work(record, columns, source_id)
+        before = self._snapshot(work_id)
+        current = self._get("works", work_id)
+        current_rank = current.get("source_rank") or 0
+        wins = rank >= current_rank
+        columns.update(self._journal_columns(record, columns["type"], current.get("journal_id")))
+        update = {}
+        for column, value in columns.items():
+            if value is None or column in ("id",):
+                continue
+            if current.get(column) in (None, "") or (wins and current.get(column) != value):
+                update[column] = value
+        if wins:
+            update["source_rank"] = rank
+        self._update("works", work_id, update)
+        self._creators(work_id, record, wins)
         self._links(work_id, record, source_id)
         self._touched_works.add(work_id)
-        if outcome is None:
-            self._refresh_work(work_id)
-            outcome = "unchanged" if self._snapshot(work_id) == before else "updated"
-        return outcome
+        self._refresh_work(work_id)
+        return "unchanged" if self._snapshot(work_id) == before else "updated"
+
+    def _add_work(self, record: Record, columns: dict, source_id: int) -> str:
+        """A work the library does not have: authors first, so that the row is written once, whole."""
+        creators = self._resolve_creators(record)
+        authors = [(author.name, written) for role, _, author, written in creators if role == "author"]
+        tags = self._tags_of(record)
+        columns["authors_text"] = "; ".join(written or name for name, written in authors) or None
+        columns["author_names"] = json.dumps([name for name, _ in authors], ensure_ascii=False) if authors else None
+        names = sorted({name for name, _ in tags})
+        columns["tag_names"] = json.dumps(names, ensure_ascii=False) if names else None
+        work_id = self.conn.execute(self._insert_work_sql, [columns.get(c) for c in self._work_columns]).lastrowid
+        if creators:
+            self.conn.executemany(
+                "INSERT INTO work_authors (work_id, author_id, position, role, name_as_written) VALUES (?, ?, ?, ?, ?)",
+                [(work_id, author.id, position, role, written) for role, position, author, written in creators],
+            )
+        self._creators(work_id, record, True, new=True)  # editors, translators …: after the authors, as before
+        self._links(work_id, record, source_id, new=True, tags=tags)
+        self._touched_works.add(work_id)
+        if record.get("collections"):
+            self._stale = True  # collection names and excerpts are filled in at the end of the file
+        return "added"
 
     def _snapshot(self, work_id: int):
         """Everything a record can change about a work, to tell "updated" from "unchanged"."""
-        query = lambda sql: self.db.execute(sql, [work_id]).fetchall()  # noqa: E731
+        query = lambda sql: self.conn.execute(sql, [work_id]).fetchall()  # noqa: E731
         return (
             query("SELECT * FROM works WHERE id = ?"),
             query("SELECT author_id, position, role, name_as_written FROM work_authors WHERE work_id = ? ORDER BY role, position"),
@@ -315,99 +438,215 @@ class Loader:
         journal_id = self.journal_id(title, short, issns, _clean(record.get("publisher")) if work_type in JOURNAL_TYPES else None)
         return {"journal_id": journal_id}
 
+    def _journal_for_key(self, key: str) -> Optional[int]:
+        if key in self._journal_by_key:
+            return self._journal_by_key[key]
+        row = self.conn.execute("SELECT journal_id FROM journal_names WHERE key = ?", [key]).fetchone()
+        self._journal_by_key[key] = row[0] if row else None
+        return self._journal_by_key[key]
+
+    def _journal_row(self, journal_id: int) -> dict:
+        row = self._journal_rows.get(journal_id)
+        if row is None:
+            row = self._journal_rows[journal_id] = self._get("journals", journal_id)
+        return row
+
     def journal_id(self, title: Optional[str], abbreviation: Optional[str], issns: List[str],
                    publisher: Optional[str] = None) -> int:
-        keys: List[Tuple[str, str, str]] = []
-        for issn in issns:
-            keys.append((f"issn:{issn}", issn, "issn"))
+        """The journal row for these names and ISSNs; rows that turn out to be one journal are merged."""
+        iso4 = norm.iso4_abbreviation(title) if title else None
+        keys: List[Tuple[str, str, str]] = [(f"issn:{issn}", issn, "issn") for issn in issns]
         if title:
-            keys.append((f"name:{norm.journal_key(title)}", title, "title"))
+            keys.append((f"name:{_journal_key(title)}", title, "title"))
         if abbreviation:
-            keys.append((f"name:{norm.journal_key(abbreviation)}", abbreviation, "abbreviation"))
+            keys.append((f"name:{_journal_key(abbreviation)}", abbreviation, "abbreviation"))
+        if iso4:
+            # ISO 4 of the full title is how "Journal of Clinical Oncology" meets "J Clin Oncol".
+            keys.append((f"name:{_journal_key(iso4)}", iso4, "iso4"))
         keys = [k for k in keys if k[0].split(":", 1)[1]]
-        journal_id = None
+        found: List[int] = []
         for key, _, _ in keys:
-            row = self.db.execute("SELECT journal_id FROM journal_names WHERE key = ?", [key]).fetchone()
-            if row:
-                journal_id = row[0]
-                break
-        if journal_id is None:
-            values = {
+            journal = self._journal_for_key(key)
+            if journal is not None and journal not in found:
+                found.append(journal)
+        if not found:
+            journal_id = self._insert("journals", {
                 "title": title or abbreviation or (issns[0] if issns else None),
-                "abbreviation": abbreviation,
+                "abbreviation": abbreviation or iso4,
                 "issn": issns[0] if issns else None,
                 "eissn": issns[1] if len(issns) > 1 else None,
                 "publisher": publisher,
-                "title_key": norm.journal_key(title or abbreviation or ""),
-            }
-            journal_id = self.db["journals"].insert(values).last_pk
+                "title_key": _journal_key(title or abbreviation or ""),
+            })
         else:
-            current = self.db["journals"].get(journal_id)
-            update = {}
-            # A full title replaces a title that was only the abbreviation.
-            if title and (current["title"] in (None, current["abbreviation"]) or current["title"] == current["issn"]):
-                if current["title"] != title and not (abbreviation is None and title == current["abbreviation"]):
-                    update["title"] = title
-                    update["title_key"] = norm.journal_key(title)
-            if abbreviation and not current["abbreviation"]:
-                update["abbreviation"] = abbreviation
-            if issns and not current["issn"]:
-                update["issn"] = issns[0]
-            if len(issns) > 1 and not current["eissn"] and issns[1] != (update.get("issn") or current["issn"]):
-                update["eissn"] = issns[1]
-            elif issns and current["issn"] and not current["eissn"] and issns[0] != current["issn"]:
-                update["eissn"] = issns[0]
-            if publisher and not current["publisher"]:
-                update["publisher"] = publisher
-            if update:
-                self.db["journals"].update(journal_id, update)
+            journal_id = min(found)
+            for other in found:
+                if other != journal_id:
+                    self._merge_journals(journal_id, other)
+            self._complete_journal(journal_id, title, abbreviation, issns, publisher)
         for key, name, kind in keys:
-            self.db.execute(
+            known = self._journal_by_key.get(key, _UNKNOWN)
+            if known is not None and known is not _UNKNOWN:
+                continue  # the key has its row already: INSERT OR IGNORE would change nothing
+            self.conn.execute(
                 "INSERT OR IGNORE INTO journal_names (key, journal_id, name, kind) VALUES (?, ?, ?, ?)",
                 [key, journal_id, name, kind],
             )
+            if known is None:  # known to be absent: the row just written is this journal's
+                self._journal_by_key[key] = journal_id
         return journal_id
+
+    def _complete_journal(self, journal_id: int, title, abbreviation, issns, publisher) -> None:
+        current = self._journal_row(journal_id)
+        update = {}
+        derived_abbreviation = norm.iso4_abbreviation(current["title"]) if current["title"] else None
+        title_is_a_stand_in = current["title"] in (None, current["abbreviation"], current["issn"])
+        # A full title replaces a title that was only the abbreviation or the ISSN.
+        if title and title_is_a_stand_in and title != current["title"] and title != abbreviation:
+            if not (abbreviation is None and title == current["abbreviation"]):
+                update["title"] = title
+                update["title_key"] = _journal_key(title)
+        # A given abbreviation (NLM's) replaces none or the one computed from the title.
+        if abbreviation and (not current["abbreviation"] or (
+                current["abbreviation"] == derived_abbreviation and abbreviation != derived_abbreviation
+                and "." not in abbreviation)):
+            if abbreviation != (update.get("title") or current["title"]) or not current["abbreviation"]:
+                update["abbreviation"] = abbreviation
+        known = [i for i in (current["issn"], current["eissn"]) if i]
+        for issn in issns:
+            if issn in known:
+                continue
+            if not current["issn"] and "issn" not in update:
+                update["issn"] = issn
+            elif not current["eissn"] and "eissn" not in update:
+                update["eissn"] = issn
+            known.append(issn)
+        if publisher and not current["publisher"]:
+            update["publisher"] = publisher
+        if update:
+            self._update("journals", journal_id, update)
+            current.update(update)
+
+    def _merge_journals(self, keep: int, drop: int) -> None:
+        """Two rows were one journal all along (an ISSN or a name now links them): fold ``drop`` into ``keep``."""
+        dropped = self._journal_row(drop)
+        self.conn.execute("UPDATE works SET journal_id = ? WHERE journal_id = ?", [keep, drop])
+        self.conn.execute("UPDATE journal_names SET journal_id = ? WHERE journal_id = ?", [keep, drop])
+        self.conn.execute("DELETE FROM journals WHERE id = ?", [drop])
+        # Keys pointing at the dropped row now point at the kept one.
+        self._journal_by_key = {k: (keep if v == drop else v) for k, v in self._journal_by_key.items()}
+        self._journal_rows.pop(drop, None)
+        self._complete_journal(
+            keep, dropped["title"], dropped["abbreviation"],
+            [i for i in (dropped["issn"], dropped["eissn"]) if i], dropped["publisher"],
+        )
 
     # ---- authors -----------------------------------------------------------------------------
 
-    def _creators(self, work_id: int, record: Record, wins: bool) -> None:
+    def _resolve_creators(self, record: Record) -> List[Tuple[str, int, "_Author", str]]:
+        """(role, position, author, written) of a new work's ``author`` list, resolved."""
+        people = record.get("author")
+        if not people:
+            return []
+        keys = [self._person_key(person) for person in people]
+        creators = []
+        for position, person in enumerate(people, start=1):
+            coauthor_keys = [k for i, k in enumerate(keys, start=1) if i != position]
+            creators.append(("author", position, self._resolve(person, coauthor_keys, None), _written(person)))
+        return creators
+
+    def _creators(self, work_id: int, record: Record, wins: bool, new: bool = False) -> None:
         for role in CREATOR_ROLES:
+            if new and role == "author":
+                continue  # written with the work itself (``_add_work``)
             people = record.get(role)
             if not people:
                 continue
-            have = self.db.execute(
-                "SELECT COUNT(*) FROM work_authors WHERE work_id = ? AND role = ?", [work_id, role]
-            ).fetchone()[0]
-            if have and not wins:
-                # Keep the better source's list, but remember these spellings as variants.
-                continue
-            existing = {
-                row[0]: row[1]
-                for row in self.db.execute(
+            existing = {}
+            if not new:
+                have = self.conn.execute(
+                    "SELECT COUNT(*) FROM work_authors WHERE work_id = ? AND role = ?", [work_id, role]
+                ).fetchone()[0]
+                if have and not wins:
+                    # Keep the better source's list, but remember these spellings as variants.
+                    self._record_variants(work_id, role, people)
+                    continue
+                existing = dict(self.conn.execute(
                     "SELECT position, author_id FROM work_authors WHERE work_id = ? AND role = ?",
                     [work_id, role],
-                ).fetchall()
-            }
+                ).fetchall())
             keys = [self._person_key(person) for person in people]
             rows = []
             for position, person in enumerate(people, start=1):
                 coauthor_keys = [k for i, k in enumerate(keys, start=1) if i != position]
-                author_id = self.resolve_author(person, coauthor_keys, existing.get(position))
-                rows.append({
-                    "work_id": work_id, "author_id": author_id, "position": position, "role": role,
-                    "name_as_written": _written(person),
-                })
-            self.db.execute("DELETE FROM work_authors WHERE work_id = ? AND role = ?", [work_id, role])
-            self.db["work_authors"].insert_all(rows)
+                author = self._resolve(person, coauthor_keys, existing.get(position))
+                rows.append((work_id, author.id, position, role, _written(person)))
+            if not new:
+                self.conn.execute("DELETE FROM work_authors WHERE work_id = ? AND role = ?", [work_id, role])
+            self.conn.executemany(
+                "INSERT INTO work_authors (work_id, author_id, position, role, name_as_written) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def _record_variants(self, work_id: int, role: str, people: List[dict]) -> None:
+        """A lower-ranked source's spelling of the same people, position by position."""
+        slots = dict(self.conn.execute(
+            """SELECT work_authors.position, authors.id FROM work_authors JOIN authors ON authors.id = author_id
+               WHERE work_id = ? AND role = ?""", [work_id, role]).fetchall())
+        for position, person in enumerate(people, start=1):
+            author_id = slots.get(position)
+            if author_id is None:
+                continue
+            author = self._author_entry(author_id)
+            family = _clean(person.get("family"))
+            same_family = family and _fold(family) == _fold(author.family or "")
+            initials = person.get("initials") or _initials_of(person.get("given"))
+            if same_family and norm.initials_compatible(initials or "", author.initials or ""):
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO author_variants (author_id, name, family, given, works) VALUES (?, ?, ?, ?, 0)",
+                    [author_id, _written(person), family, _clean(person.get("given"))],
+                )
 
     @staticmethod
     def _person_key(person: dict) -> str:
         if person.get("literal") and not person.get("family"):
-            return "literal " + " ".join(norm.fold(person["literal"]).split())
-        return norm.name_key(person.get("family"), person.get("given") or person.get("initials"))
+            return "literal " + " ".join(_fold(person["literal"]).split())
+        return _name_key(person.get("family"), person.get("given") or person.get("initials"))
+
+    def _authors_named(self, key: str) -> List[_Author]:
+        """The authors whose name key is ``key``, in id order (the order the rules below try them)."""
+        bucket = self._authors_by_key.get(key)
+        if bucket is None:
+            bucket = []
+            for row in self.conn.execute(
+                f"SELECT {AUTHOR_COLUMNS} FROM authors WHERE name_key = ? ORDER BY id", [key]
+            ):
+                author = self._authors_by_id.get(row[0])
+                if author is None:
+                    author = self._authors_by_id[row[0]] = _Author(*row)
+                bucket.append(author)
+            self._authors_by_key[key] = bucket
+        return bucket
+
+    def _author_entry(self, author_id: int) -> _Author:
+        author = self._authors_by_id.get(author_id)
+        if author is None:
+            row = self.conn.execute(f"SELECT {AUTHOR_COLUMNS} FROM authors WHERE id = ?", [author_id]).fetchone()
+            author = self._authors_by_id[author_id] = _Author(*row)
+        return author
+
+    def _author_with_orcid(self, orcid: str) -> Optional[_Author]:
+        if orcid not in self._author_by_orcid:
+            row = self.conn.execute("SELECT id FROM authors WHERE orcid = ? ORDER BY id LIMIT 1", [orcid]).fetchone()
+            self._author_by_orcid[orcid] = row[0] if row else None
+        author_id = self._author_by_orcid[orcid]
+        return self._author_entry(author_id) if author_id is not None else None
 
     def resolve_author(self, person: dict, coauthor_keys: List[str], same_slot: Optional[int] = None) -> int:
         """One author row per person as far as the evidence allows (see docs/identity.md)."""
+        return self._resolve(person, coauthor_keys, same_slot).id
+
+    def _resolve(self, person: dict, coauthor_keys: List[str], same_slot: Optional[int]) -> _Author:
         family = _clean(person.get("family"))
         given = _clean(person.get("given"))
         literal = _clean(person.get("literal")) if not family else None
@@ -415,56 +654,72 @@ class Loader:
             literal = given or "Anonymous"
             given = None
         orcid = _orcid(person.get("ORCID") or person.get("orcid"))
-        initials = person.get("initials") or norm.initials_of(given)
+        initials = person.get("initials") or _initials_of(given)
         key = self._person_key({"family": family, "given": given, "literal": literal, "initials": initials})
         chosen = None
         if orcid:
-            row = self.db.execute("SELECT id FROM authors WHERE orcid = ?", [orcid]).fetchone()
-            if row:
-                chosen = row[0]
+            chosen = self._author_with_orcid(orcid)
         if chosen is None:
-            candidates = self.db.execute(
-                "SELECT id, family, given, initials, literal, orcid FROM authors WHERE name_key = ?", [key]
-            ).fetchall()
-            for cid, c_family, c_given, c_initials, c_literal, c_orcid in candidates:
-                if orcid and c_orcid and c_orcid != orcid:
+            folded = _fold(family or "")
+            words = _given_words(given)
+            mine = initials or ""
+            for candidate in self._authors_named(key):
+                if orcid and candidate.orcid and candidate.orcid != orcid:
                     continue  # two ORCIDs are two people, whatever their names
                 if literal is not None:
-                    chosen = cid
+                    chosen = candidate
                     break
-                if norm.fold(c_family or "") != norm.fold(family or ""):
+                if candidate.folded_family != folded:
                     continue
-                if (c_initials or "") == (initials or "") and _given_compatible(c_given, given):
-                    chosen = cid
+                theirs = candidate.initials or ""
+                if theirs == mine and _words_compatible(candidate.given_words, words):
+                    chosen = candidate
                     break
-                if norm.initials_compatible(c_initials or "", initials or "") and _given_compatible(c_given, given) and (
-                    cid == same_slot or self._shares_coauthor(cid, coauthor_keys)
+                if norm.initials_compatible(theirs, mine) and _words_compatible(candidate.given_words, words) and (
+                    candidate.id == same_slot or self._shares_coauthor(candidate.id, coauthor_keys)
                 ):
-                    chosen = cid
+                    chosen = candidate
                     break
         written = _written(person)
         if chosen is None:
-            values = {
-                "family": family, "given": given, "initials": initials or None, "literal": literal,
-                "orcid": orcid, "name_key": key,
-                "name": norm.display_name(family, given, literal),
-            }
-            chosen = self.db["authors"].insert(values).last_pk
+            name = norm.display_name(family, given, literal)
+            author_id = self.conn.execute(
+                "INSERT INTO authors (family, given, initials, literal, orcid, name_key, name) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [family, given, initials or None, literal, orcid, key, name],
+            ).lastrowid
+            chosen = self._authors_by_id[author_id] = _Author(
+                author_id, family, given, initials or None, literal, orcid, name, key)
+            bucket = self._authors_by_key.get(key)
+            if bucket is not None:
+                bucket.append(chosen)
+            if orcid and orcid in self._author_by_orcid and self._author_by_orcid[orcid] is None:
+                self._author_by_orcid[orcid] = author_id
         else:
-            current = self.db["authors"].get(chosen)
             update = {}
-            if given and len(given.replace(".", "").replace(" ", "")) > len((current["given"] or "").replace(".", "").replace(" ", "")):
+            if given and len(given.replace(".", "").replace(" ", "")) > len((chosen.given or "").replace(".", "").replace(" ", "")):
                 update["given"] = given
-                update["name"] = norm.display_name(current["family"] or family, given, current["literal"])
-            if initials and len(initials) > len(current["initials"] or ""):
+                update["name"] = norm.display_name(chosen.family or family, given, chosen.literal)
+            if initials and len(initials) > len(chosen.initials or ""):
                 update["initials"] = initials
-            if orcid and not current["orcid"]:
+            if orcid and not chosen.orcid:
                 update["orcid"] = orcid
             if update:
-                self.db["authors"].update(chosen, update)
-        self.db.execute(
+                self._update("authors", chosen.id, update)
+                if "given" in update:
+                    chosen.set_given(update["given"])
+                if "name" in update and update["name"] != chosen.name:
+                    chosen.name = update["name"]
+                    self._stale = True  # works listing this author show the old name until refreshed
+                if "initials" in update:
+                    chosen.initials = update["initials"]
+                if "orcid" in update:
+                    chosen.orcid = orcid
+                    if orcid in self._author_by_orcid:
+                        known = self._author_by_orcid[orcid]
+                        self._author_by_orcid[orcid] = chosen.id if known is None else min(known, chosen.id)
+        self.conn.execute(
             "INSERT OR IGNORE INTO author_variants (author_id, name, family, given, works) VALUES (?, ?, ?, ?, 0)",
-            [chosen, written, family or literal, given],
+            [chosen.id, written, family or literal, given],
         )
         return chosen
 
@@ -472,7 +727,7 @@ class Loader:
         if not coauthor_keys:
             return False
         marks = ",".join("?" for _ in coauthor_keys)
-        row = self.db.execute(
+        row = self.conn.execute(
             f"""SELECT 1 FROM work_authors mine
                 JOIN work_authors theirs ON theirs.work_id = mine.work_id AND theirs.author_id != mine.author_id
                 JOIN authors other ON other.id = theirs.author_id
@@ -485,53 +740,66 @@ class Loader:
 
     def tag_id(self, name: str) -> int:
         if name not in self._tag_ids:
-            self.db.execute("INSERT OR IGNORE INTO tags (name) VALUES (?)", [name])
-            self._tag_ids[name] = self.db.execute("SELECT id FROM tags WHERE name = ?", [name]).fetchone()[0]
+            self.conn.execute("INSERT OR IGNORE INTO tags (name) VALUES (?)", [name])
+            self._tag_ids[name] = self.conn.execute("SELECT id FROM tags WHERE name = ?", [name]).fetchone()[0]
         return self._tag_ids[name]
+
+    @staticmethod
+    def _tags_of(record: Record) -> List[Tuple[str, str]]:
+        tags = []
+        for tag in record.get("tags") or []:
+            name = _clean(tag.get("name") if isinstance(tag, dict) else tag)
+            if name:
+                tags.append((name, (tag.get("kind") if isinstance(tag, dict) else None) or "keyword"))
+        return tags
 
     def collection_id(self, spec: dict) -> int:
         key = spec["key"]
         if key in self._collection_ids:
             return self._collection_ids[key]
+        self._stale = True  # a collection's name may change: so do its works' collection names
+        if not self._in_load:
+            self._external_writes = True
         parent_id = self._collection_ids.get(spec.get("parent_key")) if spec.get("parent_key") else None
         if spec.get("parent_key") and parent_id is None:
-            row = self.db.execute("SELECT id FROM collections WHERE key = ?", [spec["parent_key"]]).fetchone()
+            row = self.conn.execute("SELECT id FROM collections WHERE key = ?", [spec["parent_key"]]).fetchone()
             parent_id = row[0] if row else None
         values = {
             "key": key, "name": spec.get("name") or key, "parent_id": parent_id,
             "description": spec.get("description"), "zotero_key": spec.get("zotero_key"),
             "position": spec.get("order"),
         }
-        row = self.db.execute("SELECT id FROM collections WHERE key = ?", [key]).fetchone()
+        row = self.conn.execute("SELECT id FROM collections WHERE key = ?", [key]).fetchone()
         if row:
-            self.db["collections"].update(row[0], {k: v for k, v in values.items() if v is not None or k == "parent_id"})
+            self._update("collections", row[0], {k: v for k, v in values.items() if v is not None or k == "parent_id"})
             collection_id = row[0]
         else:
-            collection_id = self.db["collections"].insert(values).last_pk
+            collection_id = self._insert("collections", values)
         for tag in spec.get("tags") or []:
-            self.db.execute(
+            self.conn.execute(
                 "INSERT OR IGNORE INTO collection_tags (collection_id, tag_id, kind) VALUES (?, ?, ?)",
                 [collection_id, self.tag_id(tag["name"]), tag.get("kind") or "subject"],
             )
         self._collection_ids[key] = collection_id
         return collection_id
 
-    def _links(self, work_id: int, record: Record, source_id: int) -> None:
-        # What one source says about a work replaces what the same source said before.
-        for table in ("work_tags", "collection_works", "notes"):
-            self.db.execute(f"DELETE FROM {table} WHERE work_id = ? AND source_id = ?", [work_id, source_id])
-        for tag in record.get("tags") or []:
-            name = _clean(tag.get("name") if isinstance(tag, dict) else tag)
-            if name:
-                kind = (tag.get("kind") if isinstance(tag, dict) else None) or "keyword"
-                self.db.execute(
-                    "INSERT OR IGNORE INTO work_tags (work_id, tag_id, kind, source_id) VALUES (?, ?, ?, ?)",
-                    [work_id, self.tag_id(name), kind, source_id],
-                )
+    def _links(self, work_id: int, record: Record, source_id: int, new: bool = False,
+               tags: Optional[List[Tuple[str, str]]] = None) -> None:
+        execute = self.conn.execute
+        if not new:
+            # What one source says about a work replaces what the same source said before.
+            for table in ("work_tags", "collection_works", "notes"):
+                execute(f"DELETE FROM {table} WHERE work_id = ? AND source_id = ?", [work_id, source_id])
+        tags = self._tags_of(record) if tags is None else tags
+        if tags:
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO work_tags (work_id, tag_id, kind, source_id) VALUES (?, ?, ?, ?)",
+                [(work_id, self.tag_id(name), kind, source_id) for name, kind in tags],
+            )
         for spec in record.get("collections") or []:
             collection_id = self.collection_id(spec)
             if spec.get("member", True):
-                self.db.execute(
+                execute(
                     """INSERT INTO collection_works (collection_id, work_id, position, context, source_id)
                        VALUES (?, ?, ?, ?, ?)
                        ON CONFLICT (collection_id, work_id) DO UPDATE SET
@@ -542,52 +810,51 @@ class Loader:
         for note in record.get("notes") or []:
             content = note.get("content") if isinstance(note, dict) else note
             if content and str(content).strip():
-                self.db["notes"].insert({
+                self._insert("notes", {
                     "work_id": work_id, "content": content, "source_id": source_id,
                     "zotero_key": note.get("key") if isinstance(note, dict) else None,
                     "key": note.get("key") if isinstance(note, dict) else None,
                 })
         record_key = str(record.get("source_key") or record.get("id") or record.get("zotero_key") or "")
-        self.db.execute(
+        execute(
             "INSERT OR IGNORE INTO work_sources (work_id, source_id, record_key) VALUES (?, ?, ?)",
             [work_id, source_id, record_key],
         )
         if record.get("references"):
-            self._citations(work_id, record["references"])
+            self._citations(work_id, record["references"], new)
         if record.get("affiliations"):
-            self._affiliations(work_id, record["affiliations"])
+            self._affiliations(work_id, record["affiliations"], new)
 
-    def _citations(self, work_id: int, references: List[dict]) -> None:
-        self.db.execute("DELETE FROM citations WHERE citing_work_id = ?", [work_id])
+    def _citations(self, work_id: int, references: List[dict], new: bool = False) -> None:
+        if not new:
+            self.conn.execute("DELETE FROM citations WHERE citing_work_id = ?", [work_id])
         rows = []
         for position, reference in enumerate(references, start=1):
             doi = norm.normalize_doi(reference.get("DOI"))
             pmid = norm.normalize_pmid(reference.get("PMID"))
             pmcid = norm.normalize_pmcid(reference.get("PMCID")) if reference.get("PMCID") else None
             raw = _clean(reference.get("raw") or reference.get("unstructured") or reference.get("title"))
-            rows.append({
-                "citing_work_id": work_id, "position": position, "raw": raw, "doi": doi, "pmid": pmid,
-                "pmcid": pmcid, "cited_work_id": None,
-            })
+            rows.append((work_id, position, raw, doi, pmid, pmcid))
         if rows:
-            self.db["citations"].insert_all(rows)
+            self.conn.executemany(
+                """INSERT INTO citations (citing_work_id, position, raw, doi, pmid, pmcid, cited_work_id)
+                   VALUES (?, ?, ?, ?, ?, ?, NULL)""", rows)
 
     def resolve_citations(self) -> None:
         """Point every citation at the work in the library it names, by DOI, PMID or PMCID."""
         for column in ("doi", "pmid", "pmcid"):
-            self.db.execute(
+            self.conn.execute(
                 f"""UPDATE citations SET cited_work_id = (
                       SELECT works.id FROM works WHERE works.{column} = citations.{column} LIMIT 1)
                     WHERE cited_work_id IS NULL AND {column} IS NOT NULL"""
             )
 
-    def _affiliations(self, work_id: int, affiliations: List[dict]) -> None:
-        try:
-            from . import geo
-        except ImportError:  # geocoding module absent: keep the raw strings only
-            geo = None
-        self.db.execute("DELETE FROM affiliations WHERE work_id = ?", [work_id])
-        authors = dict(self.db.execute(
+    def _affiliations(self, work_id: int, affiliations: List[dict], new: bool = False) -> None:
+        from . import geo
+
+        if not new:
+            self.conn.execute("DELETE FROM affiliations WHERE work_id = ?", [work_id])
+        authors = dict(self.conn.execute(
             "SELECT position, author_id FROM work_authors WHERE work_id = ? AND role = 'author'", [work_id]
         ).fetchall())
         for affiliation in affiliations:
@@ -595,26 +862,34 @@ class Loader:
             if not raw:
                 continue
             position = affiliation.get("author_position") or 0
-            institution_id = None
-            if geo is not None:
-                place = geo.parse_affiliation(raw)
-                if place.get("name"):
-                    institution_id = self.institution_id(place)
-            self.db.execute(
-                """INSERT OR IGNORE INTO affiliations (work_id, author_id, institution_id, raw, position)
-                   VALUES (?, ?, ?, ?, ?)""",
-                [work_id, authors.get(position), institution_id, raw, position],
-            )
+            places = geo.parse_affiliations(raw) or [{}]
+            for part, place in enumerate(places):
+                institution_id = self.institution_id(place) if (place.get("name") or place.get("city")) else None
+                self.conn.execute(
+                    """INSERT OR IGNORE INTO affiliations (work_id, author_id, institution_id, raw, position, part)
+                       VALUES (?, ?, ?, ?, ?, ?)""",
+                    [work_id, authors.get(position), institution_id, raw, position, part],
+                )
 
     def institution_id(self, place: dict) -> int:
-        key = "|".join(norm.fold(place.get(part) or "") for part in ("name", "city", "country"))
-        row = self.db.execute("SELECT id FROM institutions WHERE name_key = ?", [key]).fetchone()
+        """One row per institution and place; spelling differences ("Charité - Universitätsmedizin",
+        "Charité-Universitätsmedizin") meet in the key."""
+        # A place without a recognisable organisation still belongs on the map, under its city's name.
+        name = place.get("name") or place.get("city")
+        key = "|".join(_journal_key(part or "") for part in (name, place.get("city"), place.get("country")))
+        if key in self._institution_ids:
+            return self._institution_ids[key]
+        row = self.conn.execute("SELECT id FROM institutions WHERE name_key = ?", [key]).fetchone()
         if row:
-            return row[0]
-        return self.db["institutions"].insert({
-            "name": place.get("name"), "city": place.get("city"), "country": place.get("country"),
-            "latitude": place.get("latitude"), "longitude": place.get("longitude"), "name_key": key,
-        }).last_pk
+            institution_id = row[0]
+        else:
+            institution_id = self._insert("institutions", {
+                "name": name, "city": place.get("city"), "country": place.get("country"),
+                "country_code": place.get("country_code"), "latitude": place.get("latitude"),
+                "longitude": place.get("longitude"), "precision": place.get("precision"), "name_key": key,
+            })
+        self._institution_ids[key] = institution_id
+        return institution_id
 
     # ---- removal (Zotero sync) ------------------------------------------------------------------
 
@@ -633,13 +908,14 @@ class Loader:
             self.delete_work(work_id)
         else:
             self._touched_works.add(work_id)
+            self._stale = True
         return work_id
-
     def delete_work(self, work_id: int) -> None:
         for table, column in (
             ("work_authors", "work_id"), ("work_tags", "work_id"), ("collection_works", "work_id"),
             ("notes", "work_id"), ("work_sources", "work_id"), ("affiliations", "work_id"),
             ("citations", "citing_work_id"), ("related_works", "work_id"), ("related_works", "related_work_id"),
+            ("zotero_attachments", "work_id"),
         ):
             self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", [work_id])
         self.db.execute("UPDATE citations SET cited_work_id = NULL WHERE cited_work_id = ?", [work_id])
@@ -649,56 +925,94 @@ class Loader:
     # ---- denormalised columns --------------------------------------------------------------------
 
     def _refresh_touched(self) -> None:
-        for work_id in sorted(self._touched_works):
-            self._refresh_work(work_id)
-        self._touched_works.clear()
+        touched, self._touched_works = sorted(self._touched_works), set()
+        stale, self._stale = self._stale, False
+        if not stale:
+            # Each touched work was written whole (added) or refreshed as it was merged, and no
+            # author or collection name has changed since: nothing to rewrite.
+            return
+        for start in range(0, len(touched), REFRESH_CHUNK):
+            self._refresh_works(touched[start:start + REFRESH_CHUNK])
 
-    def _refresh_work(self, work_id: int) -> None:
-        """Authors, tags, collections and excerpts as text/JSON on the work: facets and search."""
-        authors = self.db.execute(
-            """SELECT authors.name, work_authors.name_as_written FROM work_authors
-               JOIN authors ON authors.id = work_authors.author_id
-               WHERE work_id = ? AND role = 'author' ORDER BY position""", [work_id]
-        ).fetchall()
-        tags = [r[0] for r in self.db.execute(
-            """SELECT DISTINCT tags.name FROM work_tags JOIN tags ON tags.id = work_tags.tag_id
-               WHERE work_id = ? ORDER BY tags.name""", [work_id]).fetchall()]
-        collections = [r[0] for r in self.db.execute(
+    def _refresh_works(self, work_ids: List[int]) -> None:
+        """``_refresh_work`` for many works at once; rewrites only the rows whose values changed."""
+        marks = ",".join("?" for _ in work_ids)
+        authors: Dict[int, list] = {work_id: [] for work_id in work_ids}
+        for work_id, name, written in self.conn.execute(
+            f"""SELECT work_authors.work_id, authors.name, work_authors.name_as_written FROM work_authors
+                JOIN authors ON authors.id = work_authors.author_id
+                WHERE work_authors.work_id IN ({marks}) AND role = 'author'
+                ORDER BY work_authors.work_id, position""", work_ids):
+            authors[work_id].append((name, written))
+        tags: Dict[int, list] = {work_id: [] for work_id in work_ids}
+        for work_id, name in self.conn.execute(
+            f"""SELECT DISTINCT work_tags.work_id, tags.name FROM work_tags JOIN tags ON tags.id = work_tags.tag_id
+                WHERE work_tags.work_id IN ({marks}) ORDER BY work_tags.work_id, tags.name""", work_ids):
+            tags[work_id].append(name)
+        in_collections = {row[0] for row in self.conn.execute(
+            f"SELECT DISTINCT work_id FROM collection_works WHERE work_id IN ({marks})", work_ids)}
+        updates = []
+        for work_id, *current in self.conn.execute(
+            f"SELECT id, {', '.join(DENORMALISED)} FROM works WHERE id IN ({marks})", work_ids
+        ).fetchall():
+            collections, excerpts = self._collections_of(work_id) if work_id in in_collections else ([], [])
+            values = _denormalised(authors[work_id], tags[work_id], collections, excerpts)
+            if list(values) != current:
+                updates.append((*values, work_id))
+        if updates:
+            self.conn.executemany(
+                f"UPDATE works SET {', '.join(f'{c} = ?' for c in DENORMALISED)} WHERE id = ?", updates)
+
+    def _collections_of(self, work_id: int) -> Tuple[List[str], List[str]]:
+        collections = [r[0] for r in self.conn.execute(
             """WITH RECURSIVE up(id, depth) AS (
                  SELECT collection_id, 0 FROM collection_works WHERE work_id = ?
                  UNION SELECT collections.parent_id, depth + 1 FROM collections JOIN up ON collections.id = up.id
                  WHERE collections.parent_id IS NOT NULL)
                SELECT DISTINCT collections.name FROM up JOIN collections ON collections.id = up.id
                ORDER BY collections.name""", [work_id]).fetchall()]
-        excerpts = [r[0] for r in self.db.execute(
+        excerpts = [r[0] for r in self.conn.execute(
             "SELECT context FROM collection_works WHERE work_id = ? AND context IS NOT NULL ORDER BY collection_id",
             [work_id]).fetchall()]
-        self.db["works"].update(work_id, {
-            "authors_text": "; ".join(written or name for name, written in authors) or None,
-            "author_names": json.dumps([name for name, _ in authors], ensure_ascii=False) if authors else None,
-            "tag_names": json.dumps(tags, ensure_ascii=False) if tags else None,
-            "collection_names": json.dumps(collections, ensure_ascii=False) if collections else None,
-            "excerpts": "\n\n".join(excerpts) or None,
-        })
+        return collections, excerpts
+
+    def _refresh_work(self, work_id: int) -> None:
+        """Authors, tags, collections and excerpts as text/JSON on the work: facets and search."""
+        authors = self.conn.execute(
+            """SELECT authors.name, work_authors.name_as_written FROM work_authors
+               JOIN authors ON authors.id = work_authors.author_id
+               WHERE work_id = ? AND role = 'author' ORDER BY position""", [work_id]
+        ).fetchall()
+        tags = [r[0] for r in self.conn.execute(
+            """SELECT DISTINCT tags.name FROM work_tags JOIN tags ON tags.id = work_tags.tag_id
+               WHERE work_id = ? ORDER BY tags.name""", [work_id]).fetchall()]
+        collections, excerpts = self._collections_of(work_id)
+        self._update("works", work_id, dict(zip(DENORMALISED, _denormalised(authors, tags, collections, excerpts))))
 
     def assign_cite_keys(self) -> None:
-        taken = {row[0] for row in self.db.execute("SELECT cite_key FROM works WHERE cite_key IS NOT NULL")}
-        missing = self.db.execute(
-            """SELECT works.id, works.year, works.title,
-                 (SELECT COALESCE(authors.family, authors.literal) FROM work_authors
-                  JOIN authors ON authors.id = work_authors.author_id
-                  WHERE work_authors.work_id = works.id ORDER BY role != 'author', position LIMIT 1)
-               FROM works WHERE cite_key IS NULL ORDER BY id"""
-        ).fetchall()
-        for work_id, year, title, family in missing:
-            base = norm.cite_key_base(family, year, title)
-            key, suffix = base, 0
-            while key in taken:
-                suffix += 1
-                key = base + _letters(suffix)
-            taken.add(key)
-            self.db.execute("UPDATE works SET cite_key = ? WHERE id = ?", [key, work_id])
-
+        taken = {row[0] for row in self.conn.execute("SELECT cite_key FROM works WHERE cite_key IS NOT NULL")}
+        last = 0
+        while True:  # in batches of ids: a million works' titles need not sit in memory at once
+            missing = self.conn.execute(
+                """SELECT works.id, works.year, works.title,
+                     (SELECT COALESCE(authors.family, authors.literal) FROM work_authors
+                      JOIN authors ON authors.id = work_authors.author_id
+                      WHERE work_authors.work_id = works.id ORDER BY role != 'author', position LIMIT 1)
+                   FROM works WHERE cite_key IS NULL AND id > ? ORDER BY id LIMIT 20000""", [last]
+            ).fetchall()
+            if not missing:
+                return
+            updates = []
+            for work_id, year, title, family in missing:
+                base = norm.cite_key_base(family, year, title)
+                key, suffix = base, 0
+                while key in taken:
+                    suffix += 1
+                    key = base + _letters(suffix)
+                taken.add(key)
+                updates.append((key, work_id))
+            self.conn.executemany("UPDATE works SET cite_key = ? WHERE id = ?", updates)
+            last = missing[-1][0]
 
 def _letters(number: int) -> str:
     out = ""
@@ -725,8 +1039,15 @@ def _written(person: dict) -> str:
 
 def _given_compatible(a: Optional[str], b: Optional[str]) -> bool:
     """``M.`` ~ ``Mark``; ``Mark`` !~ ``Maria``: full given names must agree where both are spelled out."""
-    words_a = [w for w in norm.fold(a or "").replace(".", " ").replace("-", " ").split()]
-    words_b = [w for w in norm.fold(b or "").replace(".", " ").replace("-", " ").split()]
+    return _words_compatible(_given_words(a), _given_words(b))
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _given_words(given: Optional[str]) -> Tuple[str, ...]:
+    return tuple(_fold(given or "").replace(".", " ").replace("-", " ").split())
+
+
+def _words_compatible(words_a: Tuple[str, ...], words_b: Tuple[str, ...]) -> bool:
     for x, y in zip(words_a, words_b):
         if len(x) > 1 and len(y) > 1 and x != y:
             return False
@@ -742,3 +1063,22 @@ def _orcid(value) -> Optional[str]:
     return match.group(1) if match else None
 
 
+
+
+def _denormalised(authors: List[tuple], tags: List[str], collections: List[str], excerpts: List[str]) -> tuple:
+    """The values of DENORMALISED for a work with these (name, name as written) authors, tags,
+    collections and excerpts."""
+    return (
+        "; ".join(written or name for name, written in authors) or None,
+        json.dumps([name for name, _ in authors], ensure_ascii=False) if authors else None,
+        json.dumps(tags, ensure_ascii=False) if tags else None,
+        json.dumps(collections, ensure_ascii=False) if collections else None,
+        "\n\n".join(excerpts) or None,
+    )
+
+
+class _Unknown:
+    """Not in a cache (as opposed to None: known to be absent)."""
+
+
+_UNKNOWN = _Unknown()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Dict, List, Optional, Tuple
@@ -67,6 +68,23 @@ def normalize_issn(value: Optional[str]) -> Optional[str]:
         return None
     match = re.search(r"(\d{4})-?(\d{3}[\dXx])", str(value))
     return f"{match.group(1)}-{match.group(2).upper()}" if match else None
+
+
+# An ISSN standing alone: not a run of digits inside an ISBN, a report number or a longer ISSN list item.
+_ISSN_TOKEN = re.compile(r"(?<![\d-])\d{4}-?\d{3}[\dXx](?![\dXx-])")
+
+
+def normalize_issns(value) -> List[str]:
+    """Every ISSN in a value (a string such as ``0028-0836, 1476-4687`` or a list of them), each
+    normalised by ``normalize_issn``, once, in order: the record's one ISSN representation."""
+    values = value if isinstance(value, (list, tuple)) else [value]
+    found: List[str] = []
+    for item in values:
+        for token in _ISSN_TOKEN.findall(str(item or "")):
+            issn = normalize_issn(token)
+            if issn not in found:
+                found.append(issn)
+    return found
 
 
 def title_key(title: Optional[str]) -> str:
@@ -207,6 +225,8 @@ def parse_date(value) -> Optional[List[int]]:
     if not text:
         return None
     match = re.match(r"^(\d{4})(?:[-/.](\d{1,2}))?(?:[-/.](\d{1,2}))?", text)
+    if match and int(match.group(1)) == 0:
+        return None  # "0000": Zotero's placeholder for an unknown year
     if match:
         parts = [int(match.group(1))]
         if match.group(2) and 1 <= int(match.group(2)) <= 12:
@@ -278,3 +298,24 @@ def cite_key_base(family: Optional[str], year, title: Optional[str]) -> str:
     author = "".join(re.findall(r"[a-z0-9]+", fold(family or "anon"))) or "anon"
     words = [w for w in re.findall(r"[a-z0-9]+", fold(title or "")) if w not in _STOPWORDS]
     return f"{author}{year or ''}{words[0] if words else ''}"
+
+
+@functools.lru_cache(maxsize=1)
+def _iso4():
+    # pyiso4 ships the ISSN centre's List of Title Word Abbreviations (LTWA); loading it takes ~0.7 s,
+    # so it happens once, on the first full journal title.
+    from pyiso4.ltwa import Abbreviate
+
+    return Abbreviate.create()
+
+
+@functools.lru_cache(maxsize=65536)
+def iso4_abbreviation(title: Optional[str]) -> Optional[str]:
+    """``The New England Journal of Medicine`` → ``N. Engl. J. Med.`` (ISO 4, which NLM abbreviations follow)."""
+    if not title or not title.strip():
+        return None
+    try:
+        abbreviated = _iso4()(title.strip(), remove_part=True)
+    except Exception:  # pyiso4 raises assorted errors on odd titles; an abbreviation is optional
+        return None
+    return abbreviated or None

@@ -112,14 +112,17 @@ TABLES: Dict[str, dict] = {
     },
     "institutions": {
         "columns": {
-            "id": int, "name": str, "city": str, "country": str, "latitude": float, "longitude": float,
-            "name_key": str,
+            "id": int, "name": str, "city": str, "country": str, "country_code": str,
+            "latitude": float, "longitude": float, "precision": str, "name_key": str,
         },
         "pk": "id",
     },
     "affiliations": {
-        "columns": {"work_id": int, "author_id": int, "institution_id": int, "raw": str, "position": int},
-        "pk": ("work_id", "position", "raw"),
+        # ``part``: which of the institutions named in ``raw`` ("A, Paris; B, Lyon") this row is.
+        "columns": {
+            "work_id": int, "author_id": int, "institution_id": int, "raw": str, "position": int, "part": int,
+        },
+        "pk": ("work_id", "position", "raw", "part"),
         "foreign_keys": [
             ("work_id", "works", "id"), ("author_id", "authors", "id"), ("institution_id", "institutions", "id"),
         ],
@@ -128,6 +131,33 @@ TABLES: Dict[str, dict] = {
         "columns": {"work_id": int, "related_work_id": int, "relation": str},
         "pk": ("work_id", "related_work_id", "relation"),
         "foreign_keys": [("work_id", "works", "id"), ("related_work_id", "works", "id")],
+    },
+    # Zotero sync state and the library as the API served it (see docs/zotero.md): a changed child
+    # note arrives without its parent, so works are rebuilt from these copies.
+    "zotero_sync_state": {
+        "columns": {"library": str, "source_id": int, "version": int, "scope": str, "synced_at": str},
+        "pk": "library",
+    },
+    "zotero_items": {
+        "columns": {
+            "library": str, "key": str, "version": int, "item_type": str, "parent_key": str,
+            "trashed": int, "data": str, "meta": str,
+        },
+        "pk": ("library", "key"),
+    },
+    "zotero_collections": {
+        "columns": {
+            "library": str, "key": str, "version": int, "name": str, "parent_key": str, "trashed": int,
+            "data": str,
+        },
+        "pk": ("library", "key"),
+    },
+    "zotero_attachments": {
+        "columns": {
+            "source_id": int, "key": str, "library": str, "parent_key": str, "work_id": int, "title": str,
+            "content_type": str, "link_mode": str, "url": str, "filename": str,
+        },
+        "pk": ("source_id", "key"),
     },
 }
 
@@ -170,6 +200,31 @@ INDEXES: List[Tuple[str, Tuple[str, ...], bool]] = [
     ("affiliations", ("author_id",), False),
     ("affiliations", ("institution_id",), False),
     ("related_works", ("related_work_id",), False),
+    ("zotero_attachments", ("work_id",), False),
+    ("zotero_items", ("library", "parent_key"), False),
+]
+
+# The indexes the loader's own lookups use (identity, name keys, links it replaces): created by
+# ``ensure_lookup_indexes`` before the first record is loaded, not at the end, or every lookup of a
+# large load would scan its table. Each is also in INDEXES.
+LOOKUP_INDEXES: List[Tuple[str, Tuple[str, ...], bool]] = [
+    ("works", ("doi",), False),
+    ("works", ("pmid",), False),
+    ("works", ("pmcid",), False),
+    ("works", ("title_key",), False),
+    ("works", ("zotero_key",), False),
+    ("works", ("journal_id",), False),
+    ("authors", ("name_key",), False),
+    ("authors", ("orcid",), False),
+    ("journal_names", ("journal_id",), False),
+    ("work_authors", ("author_id",), False),
+    ("collections", ("key",), True),
+    ("collection_works", ("work_id",), False),
+    ("tags", ("name",), True),
+    ("notes", ("work_id",), False),
+    ("work_sources", ("source_id",), False),
+    ("sources", ("path",), False),
+    ("institutions", ("name_key",), False),
 ]
 
 # Full-text search: works_fts is what Datasette's search box on /library/works uses.
@@ -268,11 +323,20 @@ def ensure_tables(db: sqlite_utils.Database) -> None:
         )
 
 
+def ensure_lookup_indexes(db: sqlite_utils.Database) -> None:
+    """The indexes a load needs while it runs (LOOKUP_INDEXES); idempotent and quick when present."""
+    _create_indexes(db, LOOKUP_INDEXES)
+
+
+def _create_indexes(db: sqlite_utils.Database, indexes) -> None:
+    for table, columns, unique in indexes:
+        db[table].create_index(columns, unique=unique, if_not_exists=True, find_unique_name=False)
+
+
 def finalize(db: sqlite_utils.Database, rebuild_fts: bool = True) -> None:
     """Indexes, full-text search and views: idempotent, run at the end of every load."""
     ensure_tables(db)
-    for table, columns, unique in INDEXES:
-        db[table].create_index(columns, unique=unique, if_not_exists=True, find_unique_name=False)
+    _create_indexes(db, INDEXES)
     for table, columns in FTS.items():
         fts_name = f"{table}_fts"
         if fts_name in db.table_names():

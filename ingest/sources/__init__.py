@@ -1,17 +1,20 @@
 """Input formats: one module per format, each a pure generator of canonical records.
 
-Every module exposes ``parse(source) -> Iterator[Record]`` where ``source`` is a path or an open
-binary/text file, and ``sniff(head: str) -> bool`` telling whether the start of a file looks like its
-format. Formats are detected from content, never from the file name: real RIS and MEDLINE files arrive
+Every module exposes ``parse(source, skip_bad=False, errors=None) -> RecordStream`` where ``source`` is
+a path or an open binary/text file (with ``skip_bad``, unreadable records are skipped and their
+``ParseError`` listed in the stream's ``errors``), and ``sniff(head: str) -> bool`` telling whether the
+start of a file looks like its format. Formats are detected from content, never from the file name: real RIS and MEDLINE files arrive
 as ``.txt``.
 """
 
 from __future__ import annotations
 
 import codecs
+import gzip
 import importlib
 import io
 import os
+import re
 from typing import IO, Iterator, Tuple, Union
 
 from ..records import ParseError, Record
@@ -30,6 +33,7 @@ FORMATS = {
 }
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 def module_for(fmt: str):
@@ -45,11 +49,31 @@ def source_name(source: Source) -> str:
 
 
 def read_bytes(source: Source) -> bytes:
+    """All bytes of a source, gunzipped when it is gzip-compressed (PubMed baseline files are)."""
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as fp:
-            return fp.read()
-    data = source.read()
-    return data.encode("utf-8") if isinstance(data, str) else data
+            data = fp.read()
+    else:
+        data = source.read()
+        data = data.encode("utf-8") if isinstance(data, str) else data
+    if data.startswith(GZIP_MAGIC):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as error:
+            raise ParseError(f"damaged gzip file ({error})", source_name(source)) from None
+    return data
+
+
+def _head(path) -> bytes:
+    with open(path, "rb") as fp:
+        head = fp.read(65536)
+    if head.startswith(GZIP_MAGIC):
+        with gzip.open(path, "rb") as fp:
+            try:
+                return fp.read(65536)
+            except (OSError, EOFError) as error:
+                raise ParseError(f"damaged gzip file ({error})", source_name(path)) from None
+    return head
 
 
 def decode(data: bytes, name: str) -> str:
@@ -93,8 +117,7 @@ def read_text(source: Source) -> Tuple[str, str]:
 def detect(source: Source) -> str:
     """Name of the format of ``source`` (a path), from its content."""
     name = source_name(source)
-    with open(source, "rb") as fp:
-        head_bytes = fp.read(65536)
+    head_bytes = _head(source)
     if head_bytes.startswith(SQLITE_MAGIC):
         return "zotero-sqlite"
     if not head_bytes.strip():
@@ -115,6 +138,13 @@ def detect(source: Source) -> str:
             continue
         if module.sniff(head):
             return fmt
+    if re.match(r"^(?:FN |VR |PT [A-Z]\b)", head.lstrip(), re.MULTILINE):
+        raise ParseError(
+            "Web of Science tagged format (FN/PT/AU … ER) is not supported; export the records as RIS "
+            "or BibTeX from Web of Science instead",
+            name,
+            "line 1",
+        )
     raise ParseError(
         "format not recognised (expected BibTeX, RIS, CSL-JSON, MEDLINE, PubMed XML, "
         "a Zotero database or a bibliography page); use --format to force one",
@@ -122,7 +152,7 @@ def detect(source: Source) -> str:
     )
 
 
-def parse(source: Source, fmt: str | None = None) -> Iterator[Record]:
+def parse(source: Source, fmt: str | None = None, skip_bad: bool = False, errors=None) -> Iterator[Record]:
     """Records of ``source`` in format ``fmt`` (detected when None)."""
     fmt = fmt or detect(source)
-    return module_for(fmt).parse(source)
+    return module_for(fmt).parse(source, skip_bad=skip_bad, errors=errors)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 from ..normalize import parse_date, parse_surname_initials
-from ..records import ParseError, Record
+from ..records import ParseError, Record, RecordStream
 from . import Source, read_text
 
 REFERENCE_LINE = re.compile(r"^(?P<indent>\s*)(?P<number>\d{1,5})\.\s+(?P<text>\S.*)$")
@@ -66,14 +66,18 @@ def sniff(head: str) -> bool:
     )
 
 
-def parse(source: Source, skip_bad: bool = False) -> Iterator[Record]:
-    """Records of a page; with ``skip_bad`` unreadable references are collected in ``.errors``."""
+def parse(
+    source: Source, skip_bad: bool = False, errors: Optional[List[ParseError]] = None
+) -> RecordStream:
+    """Records of a page; with ``skip_bad`` unreadable references are left out and their errors
+    collected in the stream's ``errors`` (the list passed as ``errors``, if any)."""
     name, text = read_text(source)
-    return RecordStream(parse_text(text, name, skip_bad))
+    return RecordStream(parse_text(text, name, skip_bad), errors)
 
 
-def parse_text(text: str, name: str = "<page>", skip_bad: bool = False,
-               errors: Optional[List[ParseError]] = None) -> Iterator[Record]:
+def parse_text(text: str, name: str = "<page>", skip_bad: bool = False) -> Iterator[object]:
+    """Records of a page's text, and with ``skip_bad`` the ParseError of each unreadable reference in
+    its place (``RecordStream`` sorts them out)."""
     page_key = "bibpage:" + _slug(Path(name).stem or "page")
     summary = page_summary(text)
     page = {
@@ -164,21 +168,6 @@ def parse_text(text: str, name: str = "<page>", skip_bad: bool = False,
         yield done
     elif reference_indent is None:
         raise ParseError("no numbered references found", name)
-
-
-class RecordStream:
-    """Iterates records; ParseErrors met on the way (``skip_bad``) are kept in ``errors``."""
-
-    def __init__(self, items):
-        self._items = items
-        self.errors: List[ParseError] = []
-
-    def __iter__(self):
-        for item in self._items:
-            if isinstance(item, ParseError):
-                self.errors.append(item)
-            else:
-                yield item
 
 
 def _section(page: Dict, title: str, order: int) -> Dict:
