@@ -120,6 +120,8 @@ def datasette_args(database, root=PROJECT_ROOT, host="127.0.0.1", port=8001, rel
         "--metadata", str(root / "metadata.yml"),
         "--plugins-dir", str(root / "plugins"),
         "--template-dir", str(root / "templates"),
+        # Suggested facets cost seconds per works page on a large library (bench/README.md).
+        "--setting", "suggest_facets", "off",
     ]
     if (root / "static").is_dir():
         args += ["--static", f"static:{root / 'static'}"]
@@ -131,9 +133,11 @@ def datasette_args(database, root=PROJECT_ROOT, host="127.0.0.1", port=8001, rel
     return args
 
 
-from .zotero_cli import zotero  # noqa: E402  (subcommand groups register after the core verbs)
+from .publish_cli import publish  # noqa: E402  (subcommand groups register after the core verbs)
+from .zotero_cli import zotero  # noqa: E402
 
 cli.add_command(zotero)
+cli.add_command(publish)
 
 
 def main():

@@ -21,12 +21,18 @@ from __future__ import annotations
 
 import datetime
 import functools
+import gc
 import hashlib
+import importlib
 import json
+import multiprocessing
 import os
+import pickle
 import re
+import sys
+import threading
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 import sqlite_utils
 
@@ -74,12 +80,19 @@ HANDLED = set(SCALAR_FIELDS) | set(CREATOR_ROLES) | {
 # Entries per cache (authors, journal keys, tags, institutions). A full cache is emptied and refills
 # from the indexed tables: memory stays bounded whatever the size of the library (bench/README.md).
 CACHE_LIMIT = 200_000
+# Co-author name keys kept on cached authors, all authors together (the same rule as above).
+COAUTHOR_KEYS_LIMIT = 2_000_000
 # SQLite page cache for a loading connection (KiB, as PRAGMA cache_size takes it when negative):
 # the identity indexes of a million works fit; the default 2 MB spills dirty pages mid-transaction.
 LOAD_CACHE_KIB = 256 * 1024
 # Denormalised columns refreshed at the end of a file, in chunks of this many works.
 REFRESH_CHUNK = 500
 DENORMALISED = ("authors_text", "author_names", "tag_names", "collection_names", "excerpts")
+
+# Files at least this big are parsed in a child process while this one writes: on two cores the two
+# halves overlap (parsing a record costs about as much as storing it). Smaller files are parsed here.
+PARALLEL_PARSE_BYTES = 2 << 20
+PARSE_BATCH = 256
 
 # Pure and called with the same few thousand strings over and over: names, journal titles.
 _fold = functools.lru_cache(maxsize=1 << 17)(norm.fold)
@@ -111,6 +124,8 @@ def sha256_of(path: str) -> str:
 def _clean(value) -> Optional[str]:
     if value is None:
         return None
+    if type(value) is str and value and value.isprintable() and value[0] != " " and value[-1] != " " and "  " not in value:
+        return value  # already clean: whitespace other than single inner spaces is not printable
     if isinstance(value, (list, tuple)):
         value = value[0] if value else None
         if value is None:
@@ -123,13 +138,16 @@ class _Author:
     """A cached row of ``authors``, with what identity matching compares precomputed."""
 
     __slots__ = ("id", "family", "given", "initials", "literal", "orcid", "name", "name_key",
-                 "folded_family", "given_words")
+                 "folded_family", "given_words", "coauthor_keys")
 
     def __init__(self, id, family, given, initials, literal, orcid, name, name_key):
         self.id, self.family, self.initials, self.literal = id, family, initials, literal
         self.orcid, self.name, self.name_key = orcid, name, name_key
         self.folded_family = _fold(family or "")
         self.set_given(given)
+        # Name keys of everyone this author shares a work with, once asked for (``_shares_coauthor``),
+        # then kept current as works are added; None when not known.
+        self.coauthor_keys: Optional[set] = None
 
     def set_given(self, given: Optional[str]) -> None:
         self.given = given
@@ -163,6 +181,9 @@ class Loader:
         self._in_load = False
         self._external_writes = False
         self._clear_caches()
+        self._variant_rows: List[tuple] = []
+        # Parse big files in a child process (see PARALLEL_PARSE_BYTES); REFSETTE_PARALLEL_PARSE=0 turns it off.
+        self.parallel_parse = os.environ.get("REFSETTE_PARALLEL_PARSE", "1") != "0"
         self.loaded_any = False
 
     def _clear_caches(self) -> None:
@@ -171,14 +192,16 @@ class Loader:
         self._authors_by_key: Dict[str, List[_Author]] = {}
         self._authors_by_id: Dict[int, _Author] = {}
         self._author_by_orcid: Dict[str, Optional[int]] = {}
+        self._coauthor_keys_total = 0
         self._journal_by_key: Dict[str, Optional[int]] = {}
         self._journal_rows: Dict[int, dict] = {}
         self._institution_ids: Dict[str, int] = {}
 
     def _trim_caches(self) -> None:
         if (len(self._authors_by_id) > CACHE_LIMIT or len(self._authors_by_key) > CACHE_LIMIT
-                or len(self._author_by_orcid) > CACHE_LIMIT):
+                or len(self._author_by_orcid) > CACHE_LIMIT or self._coauthor_keys_total > COAUTHOR_KEYS_LIMIT):
             self._authors_by_key, self._authors_by_id, self._author_by_orcid = {}, {}, {}
+            self._coauthor_keys_total = 0
         if len(self._journal_by_key) > CACHE_LIMIT or len(self._journal_rows) > CACHE_LIMIT:
             self._journal_by_key, self._journal_rows = {}, {}
         if len(self._tag_ids) > CACHE_LIMIT:
@@ -223,15 +246,16 @@ class Loader:
             result.skipped_file = True
             return result
         module = module_for(fmt)
-        if skip_bad:
-            try:
-                records = module.parse(path, skip_bad=True)
-            except TypeError:
-                records = module.parse(path)
+        if self.parallel_parse and _can_fork() and os.path.getsize(path) >= PARALLEL_PARSE_BYTES:
+            records = _ParsedInChild(module.__name__, path, skip_bad, fmt)
         else:
-            records = module.parse(path)
-        self.load_records(records, path=path, fmt=fmt, sha256=digest, result=result,
-                          progress=progress)
+            records = _parse(module, path, skip_bad)
+        try:
+            self.load_records(records, path=path, fmt=fmt, sha256=digest, result=result,
+                              progress=progress)
+        finally:
+            if isinstance(records, _ParsedInChild):
+                records.close()
         errors = getattr(records, "errors", None) or []
         result.errors.extend(str(error) for error in errors)
         return result
@@ -245,6 +269,10 @@ class Loader:
             self._clear_caches()
             self._external_writes = self.db.conn.in_transaction
         self._in_load = True
+        collecting = gc.isenabled()
+        # A load allocates millions of objects that live on (caches) and makes no reference cycles:
+        # the cyclic collector would walk the growing heap over and over for nothing.
+        gc.disable()
         try:
             self._load_in_transaction(records, path, fmt, sha256, result, progress)
         except BaseException:
@@ -254,6 +282,8 @@ class Loader:
             raise
         finally:
             self._in_load = False
+            if collecting:
+                gc.enable()
         self.loaded_any = True
         return result
 
@@ -320,35 +350,7 @@ class Loader:
         return None
 
     def work_columns(self, record: Record, fmt: str) -> dict:
-        columns = {column: _clean(record.get(variable)) for variable, column in SCALAR_FIELDS.items()}
-        columns["abstract"] = _clean_multiline(record.get("abstract"))
-        columns["note"] = _clean_multiline(record.get("note"))
-        columns["type"] = columns["type"] or "article-journal"
-        columns["doi"] = norm.normalize_doi(_clean(record.get("DOI")))
-        columns["pmid"] = norm.normalize_pmid(_clean(record.get("PMID")))
-        columns["pmcid"] = norm.normalize_pmcid(_clean(record.get("PMCID")))
-        parts = ((record.get("issued") or {}).get("date-parts") or [[None]])[0]
-        if not parts or parts[0] in (None, ""):
-            raw = (record.get("issued") or {}).get("raw") or (record.get("issued") or {}).get("literal")
-            parts = norm.parse_date(raw) or [None]
-        columns["issued"] = norm.iso_date(parts)
-        columns["year"] = year_of({"issued": {"date-parts": [parts]}})
-        pages, first, last = norm.split_pages(_clean(record.get("page")))
-        columns.update(pages=pages, page_first=first, page_last=last)
-        if record.get("zotero_key"):
-            columns["zotero_key"] = record["zotero_key"]
-            columns["zotero_library"] = record.get("zotero_library")
-        if record.get("cite_key"):
-            columns["cite_key"] = record["cite_key"]
-        first_author = next(iter(record.get("author") or record.get("editor") or []), {})
-        first_family = first_author.get("family") or first_author.get("literal") or ""
-        if columns["title"]:
-            columns["title_key"] = "|".join(
-                [norm.title_key(columns["title"]), str(columns["year"] or ""), _fold(first_family).strip()]
-            )
-        extra = {k: v for k, v in record.items() if k not in HANDLED and not k.startswith("_")}
-        columns["extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
-        return columns
+        return _work_columns(record, fmt)
 
     def load_record(self, record: Record, source_id: int, fmt: str) -> str:
         """Insert or merge one record; returns ``added``, ``updated`` or ``unchanged``."""
@@ -361,17 +363,20 @@ class Loader:
         if not _clean(record.get("title")) and not any(record.get(k) for k in ("DOI", "PMID", "PMCID")):
             raise ValueError("record has neither a title nor an identifier")
         rank = SOURCE_RANK.get(fmt, 20)
-        columns = self.work_columns(record, fmt)
+        prepared = record.get("_prepared") or _prepare(record, fmt)
+        columns = prepared.columns
         work_id = self.find_work(columns)
         if work_id is None:
             columns["source_rank"] = rank
-            columns.update(self._journal_columns(record, columns["type"]))
-            return self._add_work(record, columns, source_id)
+            columns.update(self._journal_columns_for(prepared.journal))
+            outcome = self._add_work(record, prepared, source_id)
+            self._write_variants()
+            return outcome
         before = self._snapshot(work_id)
         current = self._get("works", work_id)
         current_rank = current.get("source_rank") or 0
         wins = rank >= current_rank
-        columns.update(self._journal_columns(record, columns["type"], current.get("journal_id")))
+        columns.update(self._journal_columns_for(prepared.journal))
         update = {}
         for column, value in columns.items():
             if value is None or column in ("id",):
@@ -381,17 +386,19 @@ class Loader:
         if wins:
             update["source_rank"] = rank
         self._update("works", work_id, update)
-        self._creators(work_id, record, wins)
-        self._links(work_id, record, source_id)
+        self._creators(work_id, record, wins, prepared=prepared)
+        self._links(work_id, record, source_id, prepared=prepared)
         self._touched_works.add(work_id)
+        self._write_variants()
         self._refresh_work(work_id)
         return "unchanged" if self._snapshot(work_id) == before else "updated"
 
-    def _add_work(self, record: Record, columns: dict, source_id: int) -> str:
+    def _add_work(self, record: Record, prepared: "_Prepared", source_id: int) -> str:
         """A work the library does not have: authors first, so that the row is written once, whole."""
-        creators = self._resolve_creators(record)
+        columns = prepared.columns
+        creators = self._resolve_creators(prepared.people.get("author"))
         authors = [(author.name, written) for role, _, author, written in creators if role == "author"]
-        tags = self._tags_of(record)
+        tags = prepared.tags
         columns["authors_text"] = "; ".join(written or name for name, written in authors) or None
         columns["author_names"] = json.dumps([name for name, _ in authors], ensure_ascii=False) if authors else None
         names = sorted({name for name, _ in tags})
@@ -402,8 +409,10 @@ class Loader:
                 "INSERT INTO work_authors (work_id, author_id, position, role, name_as_written) VALUES (?, ?, ?, ?, ?)",
                 [(work_id, author.id, position, role, written) for role, position, author, written in creators],
             )
-        self._creators(work_id, record, True, new=True)  # editors, translators …: after the authors, as before
-        self._links(work_id, record, source_id, new=True, tags=tags)
+        people = [author for _, _, author, _ in creators]
+        self._note_coauthors(people)
+        self._creators(work_id, record, True, new=True, people=people, prepared=prepared)  # editors …: after
+        self._links(work_id, record, source_id, new=True, prepared=prepared)
         self._touched_works.add(work_id)
         if record.get("collections"):
             self._stale = True  # collection names and excerpts are filled in at the end of the file
@@ -425,18 +434,15 @@ class Loader:
     # ---- journals ----------------------------------------------------------------------------
 
     def _journal_columns(self, record: Record, work_type: str, current_journal: Optional[int] = None) -> dict:
-        title = _clean(record.get("container-title"))
-        short = _clean(record.get("container-title-short"))
-        issns = record.get("ISSN") or []
-        if isinstance(issns, str):
-            issns = [part for part in issns.replace(",", " ").replace(";", " ").split()]
-        issns = [i for i in (norm.normalize_issn(value) for value in issns) if i]
-        if work_type not in JOURNAL_TYPES and not issns:
-            return {"container_title": title or short} if (title or short) else {}
-        if not (title or short or issns):
+        return self._journal_columns_for(_journal_args(record, work_type))
+
+    def _journal_columns_for(self, args) -> dict:
+        """``_journal_args``' verdict as works columns: a container title, or the journal row's id."""
+        if args is None:
             return {}
-        journal_id = self.journal_id(title, short, issns, _clean(record.get("publisher")) if work_type in JOURNAL_TYPES else None)
-        return {"journal_id": journal_id}
+        if args[0] == "container":
+            return {"container_title": args[1]}
+        return {"journal_id": self.journal_id(*args[1:])}
 
     def _journal_for_key(self, key: str) -> Optional[int]:
         if key in self._journal_by_key:
@@ -543,24 +549,26 @@ class Loader:
 
     # ---- authors -----------------------------------------------------------------------------
 
-    def _resolve_creators(self, record: Record) -> List[Tuple[str, int, "_Author", str]]:
-        """(role, position, author, written) of a new work's ``author`` list, resolved."""
-        people = record.get("author")
+    def _resolve_creators(self, people: Optional[List[tuple]]) -> List[Tuple[str, int, "_Author", str]]:
+        """(role, position, author, written) of a new work's authors (``_person`` tuples), resolved."""
         if not people:
             return []
-        keys = [self._person_key(person) for person in people]
+        keys = [person[_RAW_KEY] for person in people]
         creators = []
         for position, person in enumerate(people, start=1):
             coauthor_keys = [k for i, k in enumerate(keys, start=1) if i != position]
-            creators.append(("author", position, self._resolve(person, coauthor_keys, None), _written(person)))
+            creators.append(("author", position, self._resolve_person(person, coauthor_keys, None), person[_WRITTEN]))
         return creators
 
-    def _creators(self, work_id: int, record: Record, wins: bool, new: bool = False) -> None:
+    def _creators(self, work_id: int, record: Record, wins: bool, new: bool = False,
+                  people: Optional[List[_Author]] = None, prepared: Optional["_Prepared"] = None) -> None:
+        """``people``: for a new work, the authors already written for it (co-author bookkeeping)."""
+        prepared = prepared or _prepare(record, None)
         for role in CREATOR_ROLES:
             if new and role == "author":
                 continue  # written with the work itself (``_add_work``)
-            people = record.get(role)
-            if not people:
+            persons = record.get(role)
+            if not persons:
                 continue
             existing = {}
             if not new:
@@ -569,24 +577,32 @@ class Loader:
                 ).fetchone()[0]
                 if have and not wins:
                     # Keep the better source's list, but remember these spellings as variants.
-                    self._record_variants(work_id, role, people)
+                    self._record_variants(work_id, role, persons)
                     continue
                 existing = dict(self.conn.execute(
                     "SELECT position, author_id FROM work_authors WHERE work_id = ? AND role = ?",
                     [work_id, role],
                 ).fetchall())
-            keys = [self._person_key(person) for person in people]
-            rows = []
-            for position, person in enumerate(people, start=1):
+            preludes = prepared.people[role]
+            keys = [person[_RAW_KEY] for person in preludes]
+            rows, resolved = [], []
+            for position, person in enumerate(preludes, start=1):
                 coauthor_keys = [k for i, k in enumerate(keys, start=1) if i != position]
-                author = self._resolve(person, coauthor_keys, existing.get(position))
-                rows.append((work_id, author.id, position, role, _written(person)))
+                author = self._resolve_person(person, coauthor_keys, existing.get(position))
+                resolved.append(author)
+                rows.append((work_id, author.id, position, role, person[_WRITTEN]))
             if not new:
+                self._forget_coauthors(work_id)
                 self.conn.execute("DELETE FROM work_authors WHERE work_id = ? AND role = ?", [work_id, role])
             self.conn.executemany(
                 "INSERT INTO work_authors (work_id, author_id, position, role, name_as_written) VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
+            if new:
+                people = (people or []) + resolved
+                self._note_coauthors(people)
+            else:
+                self._forget_coauthors(work_id)
 
     def _record_variants(self, work_id: int, role: str, people: List[dict]) -> None:
         """A lower-ranked source's spelling of the same people, position by position."""
@@ -647,21 +663,15 @@ class Loader:
         return self._resolve(person, coauthor_keys, same_slot).id
 
     def _resolve(self, person: dict, coauthor_keys: List[str], same_slot: Optional[int]) -> _Author:
-        family = _clean(person.get("family"))
-        given = _clean(person.get("given"))
-        literal = _clean(person.get("literal")) if not family else None
-        if literal is None and family is None:
-            literal = given or "Anonymous"
-            given = None
-        orcid = _orcid(person.get("ORCID") or person.get("orcid"))
-        initials = person.get("initials") or _initials_of(given)
-        key = self._person_key({"family": family, "given": given, "literal": literal, "initials": initials})
+        return self._resolve_person(_person(person), coauthor_keys, same_slot)
+
+    def _resolve_person(self, person: tuple, coauthor_keys: List[str], same_slot: Optional[int]) -> _Author:
+        """``resolve_author`` for a ``_person`` tuple."""
+        family, given, literal, orcid, initials, key, written, _, folded, words = person
         chosen = None
         if orcid:
             chosen = self._author_with_orcid(orcid)
         if chosen is None:
-            folded = _fold(family or "")
-            words = _given_words(given)
             mine = initials or ""
             for candidate in self._authors_named(key):
                 if orcid and candidate.orcid and candidate.orcid != orcid:
@@ -680,7 +690,6 @@ class Loader:
                 ):
                     chosen = candidate
                     break
-        written = _written(person)
         if chosen is None:
             name = norm.display_name(family, given, literal)
             author_id = self.conn.execute(
@@ -717,24 +726,47 @@ class Loader:
                     if orcid in self._author_by_orcid:
                         known = self._author_by_orcid[orcid]
                         self._author_by_orcid[orcid] = chosen.id if known is None else min(known, chosen.id)
-        self.conn.execute(
-            "INSERT OR IGNORE INTO author_variants (author_id, name, family, given, works) VALUES (?, ?, ?, ?, 0)",
-            [chosen.id, written, family or literal, given],
-        )
+        self._variant_rows.append((chosen.id, written, family or literal, given))
         return chosen
 
+    def _write_variants(self) -> None:
+        if self._variant_rows:
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO author_variants (author_id, name, family, given, works) VALUES (?, ?, ?, ?, 0)",
+                self._variant_rows,
+            )
+            self._variant_rows = []
+
     def _shares_coauthor(self, author_id: int, coauthor_keys: List[str]) -> bool:
+        """Whether the author has written a work with someone whose name key is in ``coauthor_keys``."""
         if not coauthor_keys:
             return False
-        marks = ",".join("?" for _ in coauthor_keys)
-        row = self.conn.execute(
-            f"""SELECT 1 FROM work_authors mine
-                JOIN work_authors theirs ON theirs.work_id = mine.work_id AND theirs.author_id != mine.author_id
-                JOIN authors other ON other.id = theirs.author_id
-                WHERE mine.author_id = ? AND other.name_key IN ({marks}) LIMIT 1""",
-            [author_id, *coauthor_keys],
-        ).fetchone()
-        return row is not None
+        author = self._author_entry(author_id)
+        if author.coauthor_keys is None:
+            # Read once, then kept current (``_note_coauthors``): a prolific author is asked about often,
+            # and asking SQL each time walks all of their works.
+            author.coauthor_keys = {row[0] for row in self.conn.execute(
+                """SELECT DISTINCT other.name_key FROM work_authors mine
+                   JOIN work_authors theirs ON theirs.work_id = mine.work_id AND theirs.author_id != mine.author_id
+                   JOIN authors other ON other.id = theirs.author_id
+                   WHERE mine.author_id = ?""", [author_id])}
+            self._coauthor_keys_total += len(author.coauthor_keys)
+        return not author.coauthor_keys.isdisjoint(coauthor_keys)
+
+    def _note_coauthors(self, people: List[_Author]) -> None:
+        """The people of one new work: each one's known co-author keys gain the others'."""
+        for author in people:
+            if author.coauthor_keys is not None:
+                known = len(author.coauthor_keys)
+                author.coauthor_keys.update(other.name_key for other in people if other.id != author.id)
+                self._coauthor_keys_total += len(author.coauthor_keys) - known
+
+    def _forget_coauthors(self, work_id: int) -> None:
+        """A work's authors change (merge, deletion): its people's co-author keys are read afresh."""
+        for (author_id,) in self.conn.execute("SELECT DISTINCT author_id FROM work_authors WHERE work_id = ?", [work_id]):
+            author = self._authors_by_id.get(author_id)
+            if author is not None:
+                author.coauthor_keys = None
 
     # ---- tags, collections, notes, citations, affiliations, provenance -------------------------
 
@@ -743,15 +775,6 @@ class Loader:
             self.conn.execute("INSERT OR IGNORE INTO tags (name) VALUES (?)", [name])
             self._tag_ids[name] = self.conn.execute("SELECT id FROM tags WHERE name = ?", [name]).fetchone()[0]
         return self._tag_ids[name]
-
-    @staticmethod
-    def _tags_of(record: Record) -> List[Tuple[str, str]]:
-        tags = []
-        for tag in record.get("tags") or []:
-            name = _clean(tag.get("name") if isinstance(tag, dict) else tag)
-            if name:
-                tags.append((name, (tag.get("kind") if isinstance(tag, dict) else None) or "keyword"))
-        return tags
 
     def collection_id(self, spec: dict) -> int:
         key = spec["key"]
@@ -784,13 +807,14 @@ class Loader:
         return collection_id
 
     def _links(self, work_id: int, record: Record, source_id: int, new: bool = False,
-               tags: Optional[List[Tuple[str, str]]] = None) -> None:
+               prepared: Optional["_Prepared"] = None) -> None:
         execute = self.conn.execute
         if not new:
             # What one source says about a work replaces what the same source said before.
             for table in ("work_tags", "collection_works", "notes"):
                 execute(f"DELETE FROM {table} WHERE work_id = ? AND source_id = ?", [work_id, source_id])
-        tags = self._tags_of(record) if tags is None else tags
+        prepared = prepared or _prepare(record, None)
+        tags = prepared.tags
         if tags:
             self.conn.executemany(
                 "INSERT OR IGNORE INTO work_tags (work_id, tag_id, kind, source_id) VALUES (?, ?, ?, ?)",
@@ -820,34 +844,45 @@ class Loader:
             "INSERT OR IGNORE INTO work_sources (work_id, source_id, record_key) VALUES (?, ?, ?)",
             [work_id, source_id, record_key],
         )
-        if record.get("references"):
-            self._citations(work_id, record["references"], new)
+        if prepared.citations:
+            self._write_citations(work_id, prepared.citations, new)
         if record.get("affiliations"):
             self._affiliations(work_id, record["affiliations"], new)
 
     def _citations(self, work_id: int, references: List[dict], new: bool = False) -> None:
+        self._write_citations(work_id, _citation_rows(references), new)
+
+    def _write_citations(self, work_id: int, rows: List[tuple], new: bool = False) -> None:
         if not new:
             self.conn.execute("DELETE FROM citations WHERE citing_work_id = ?", [work_id])
-        rows = []
-        for position, reference in enumerate(references, start=1):
-            doi = norm.normalize_doi(reference.get("DOI"))
-            pmid = norm.normalize_pmid(reference.get("PMID"))
-            pmcid = norm.normalize_pmcid(reference.get("PMCID")) if reference.get("PMCID") else None
-            raw = _clean(reference.get("raw") or reference.get("unstructured") or reference.get("title"))
-            rows.append((work_id, position, raw, doi, pmid, pmcid))
         if rows:
             self.conn.executemany(
                 """INSERT INTO citations (citing_work_id, position, raw, doi, pmid, pmcid, cited_work_id)
-                   VALUES (?, ?, ?, ?, ?, ?, NULL)""", rows)
+                   VALUES (?, ?, ?, ?, ?, ?, NULL)""", [(work_id, *row) for row in rows])
 
     def resolve_citations(self) -> None:
-        """Point every citation at the work in the library it names, by DOI, PMID or PMCID."""
-        for column in ("doi", "pmid", "pmcid"):
-            self.conn.execute(
-                f"""UPDATE citations SET cited_work_id = (
-                      SELECT works.id FROM works WHERE works.{column} = citations.{column} LIMIT 1)
-                    WHERE cited_work_id IS NULL AND {column} IS NOT NULL"""
-            )
+        """Point every citation at the work in the library it names, by DOI, PMID or PMCID (in that
+        order of preference).
+
+        One pass over the unresolved citations, in rowid batches, rewriting only the rows that find
+        their work: at a million works the table holds tens of millions of rows, most of which cite
+        works outside the library."""
+        last = 0
+        while True:
+            batch = self.conn.execute(
+                """SELECT rowid, COALESCE(
+                     (SELECT works.id FROM works WHERE works.doi = citations.doi LIMIT 1),
+                     (SELECT works.id FROM works WHERE works.pmid = citations.pmid LIMIT 1),
+                     (SELECT works.id FROM works WHERE works.pmcid = citations.pmcid LIMIT 1))
+                   FROM citations
+                   WHERE rowid > ? AND cited_work_id IS NULL
+                     AND (doi IS NOT NULL OR pmid IS NOT NULL OR pmcid IS NOT NULL)
+                   ORDER BY rowid LIMIT 50000""", [last]).fetchall()
+            if not batch:
+                return
+            last = batch[-1][0]
+            self.conn.executemany("UPDATE citations SET cited_work_id = ? WHERE rowid = ?",
+                                  [(work_id, rowid) for rowid, work_id in batch if work_id is not None])
 
     def _affiliations(self, work_id: int, affiliations: List[dict], new: bool = False) -> None:
         from . import geo
@@ -910,7 +945,9 @@ class Loader:
             self._touched_works.add(work_id)
             self._stale = True
         return work_id
+
     def delete_work(self, work_id: int) -> None:
+        self._forget_coauthors(work_id)
         for table, column in (
             ("work_authors", "work_id"), ("work_tags", "work_id"), ("collection_works", "work_id"),
             ("notes", "work_id"), ("work_sources", "work_id"), ("affiliations", "work_id"),
@@ -1063,6 +1100,231 @@ def _orcid(value) -> Optional[str]:
     return match.group(1) if match else None
 
 
+
+
+def _work_columns(record: Record, fmt: str) -> dict:
+    columns = {column: _clean(record.get(variable)) for variable, column in SCALAR_FIELDS.items()}
+    columns["abstract"] = _clean_multiline(record.get("abstract"))
+    columns["note"] = _clean_multiline(record.get("note"))
+    columns["type"] = columns["type"] or "article-journal"
+    columns["doi"] = norm.normalize_doi(_clean(record.get("DOI")))
+    columns["pmid"] = norm.normalize_pmid(_clean(record.get("PMID")))
+    columns["pmcid"] = norm.normalize_pmcid(_clean(record.get("PMCID")))
+    parts = ((record.get("issued") or {}).get("date-parts") or [[None]])[0]
+    if not parts or parts[0] in (None, ""):
+        raw = (record.get("issued") or {}).get("raw") or (record.get("issued") or {}).get("literal")
+        parts = norm.parse_date(raw) or [None]
+    columns["issued"] = norm.iso_date(parts)
+    columns["year"] = year_of({"issued": {"date-parts": [parts]}})
+    pages, first, last = norm.split_pages(_clean(record.get("page")))
+    columns.update(pages=pages, page_first=first, page_last=last)
+    if record.get("zotero_key"):
+        columns["zotero_key"] = record["zotero_key"]
+        columns["zotero_library"] = record.get("zotero_library")
+    if record.get("cite_key"):
+        columns["cite_key"] = record["cite_key"]
+    first_author = next(iter(record.get("author") or record.get("editor") or []), {})
+    first_family = first_author.get("family") or first_author.get("literal") or ""
+    if columns["title"]:
+        columns["title_key"] = "|".join(
+            [norm.title_key(columns["title"]), str(columns["year"] or ""), _fold(first_family).strip()]
+        )
+    extra = {k: v for k, v in record.items() if k not in HANDLED and not k.startswith("_")}
+    columns["extra"] = json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None
+    return columns
+
+
+
+class _Prepared(NamedTuple):
+    """What the loader computes from a record alone, before it looks at the database."""
+
+    columns: dict                       # works columns (``_work_columns``)
+    journal: Optional[tuple]            # ``_journal_args``
+    people: Dict[str, List[tuple]]      # role -> ``_person`` tuples
+    tags: List[Tuple[str, str]]         # (name, kind)
+    citations: List[tuple]              # ``_citation_rows``
+
+
+def _prepare(record: Record, fmt: Optional[str]) -> _Prepared:
+    columns = _work_columns(record, fmt) if fmt is not None else {}
+    people = {role: [_person(person) for person in persons]
+              for role in CREATOR_ROLES if (persons := record.get(role))}
+    references = record.get("references")
+    return _Prepared(
+        columns=columns,
+        journal=_journal_args(record, columns["type"]) if fmt is not None else None,
+        people=people,
+        tags=_tags_of(record),
+        citations=_citation_rows(references) if references else [],
+    )
+
+
+def _journal_args(record: Record, work_type: str) -> Optional[tuple]:
+    """("container", title) for a work outside journals, ("journal", title, abbreviation, ISSNs,
+    publisher) for ``Loader.journal_id``, or None."""
+    title = _clean(record.get("container-title"))
+    short = _clean(record.get("container-title-short"))
+    issns = record.get("ISSN") or []
+    if isinstance(issns, str):
+        issns = [part for part in issns.replace(",", " ").replace(";", " ").split()]
+    issns = [i for i in (norm.normalize_issn(value) for value in issns) if i]
+    if work_type not in JOURNAL_TYPES and not issns:
+        return ("container", title or short) if (title or short) else None
+    if not (title or short or issns):
+        return None
+    return ("journal", title, short, issns, _clean(record.get("publisher")) if work_type in JOURNAL_TYPES else None)
+
+
+# Positions in a ``_person`` tuple read by name elsewhere.
+_WRITTEN, _RAW_KEY = 6, 7
+
+
+def _person(person: dict) -> tuple:
+    """A creator as ``resolve_author`` compares it: (family, given, literal, ORCID, initials, name key,
+    name as written, name key of the name as given (what co-author lists hold), folded family,
+    given-name words)."""
+    family = _clean(person.get("family"))
+    given = _clean(person.get("given"))
+    literal = _clean(person.get("literal")) if not family else None
+    if literal is None and family is None:
+        literal = given or "Anonymous"
+        given = None
+    orcid = _orcid(person.get("ORCID") or person.get("orcid"))
+    initials = person.get("initials") or _initials_of(given)
+    key = Loader._person_key({"family": family, "given": given, "literal": literal, "initials": initials})
+    return (family, given, literal, orcid, initials, key, _written(person), Loader._person_key(person),
+            _fold(family or ""), _given_words(given))
+
+
+def _tags_of(record: Record) -> List[Tuple[str, str]]:
+    tags = []
+    for tag in record.get("tags") or []:
+        name = _clean(tag.get("name") if isinstance(tag, dict) else tag)
+        if name:
+            tags.append((name, (tag.get("kind") if isinstance(tag, dict) else None) or "keyword"))
+    return tags
+
+
+def _citation_rows(references: List[dict]) -> List[tuple]:
+    """(position, raw, DOI, PMID, PMCID) of each reference, normalised."""
+    rows = []
+    for position, reference in enumerate(references, start=1):
+        doi = reference.get("DOI")
+        if not (type(doi) is str and _NORMAL_DOI.fullmatch(doi) and doi.islower()):  # mostly normalised already
+            doi = norm.normalize_doi(doi)
+        pmid = reference.get("PMID")
+        pmid = norm.normalize_pmid(pmid) if pmid is not None else None
+        pmcid = norm.normalize_pmcid(reference.get("PMCID")) if reference.get("PMCID") else None
+        raw = _clean(reference.get("raw") or reference.get("unstructured") or reference.get("title"))
+        rows.append((position, raw, doi, pmid, pmcid))
+    return rows
+
+
+_NORMAL_DOI = re.compile(r"10\.\d{4,9}/\S*[^\s.,;]")
+
+
+def _parse(module, path: str, skip_bad: bool):
+    if skip_bad:
+        try:
+            return module.parse(path, skip_bad=True)
+        except TypeError:
+            return module.parse(path)
+    return module.parse(path)
+
+
+def _can_fork() -> bool:
+    # fork() copies only the calling thread: with other threads alive (a test runner's, a server's)
+    # a lock one of them held could never be released in the child. Such callers parse in-process.
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+class _ParsedInChild:
+    """A format module's records, parsed in a forked child process and sent here in pickled batches.
+
+    Behaves like the module's RecordStream: records in order, then the parser's ``ParseError`` (or
+    other exception) at the point where it happened, and ``errors`` (skipped records) once exhausted.
+    """
+
+    def __init__(self, module_name: str, path: str, skip_bad: bool, fmt: str):
+        context = multiprocessing.get_context("fork")
+        self._reader, writer = context.Pipe(duplex=False)
+        self._process = context.Process(target=_parse_to_pipe, args=(module_name, path, skip_bad, fmt, writer),
+                                        daemon=True)
+        self._process.start()
+        writer.close()
+        self.errors: List[ParseError] = []
+        self._records = self._receive()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> Record:
+        return next(self._records)
+
+    def _receive(self):
+        while True:
+            try:
+                kind, payload = pickle.loads(self._reader.recv_bytes())
+            except EOFError:
+                raise ParseError("the parser process ended without a result") from None
+            if kind == "records":
+                yield from payload
+            elif kind == "end":
+                self.errors.extend(ParseError(*error) for error in payload)
+                return
+            elif kind == "parse-error":
+                raise ParseError(*payload)
+            else:
+                raise payload
+
+    def close(self) -> None:
+        self._reader.close()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+
+def _parse_to_pipe(module_name: str, path: str, skip_bad: bool, fmt: str, writer) -> None:
+    """In the child: parse ``path`` and send ("records", batch) … then ("end", errors) or the error.
+
+    Each record goes with its ``_prepare``d values (the loader's pure work) under ``_prepared``: the
+    child does it while the parent writes. A record whose preparation fails goes without, and the
+    parent meets the error where it would have anyway."""
+    def send(message) -> None:
+        writer.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    batch: List[Record] = []
+    try:
+        records = _parse(importlib.import_module(module_name), path, skip_bad)
+        gc.disable()  # as in load_records: records are acyclic, and the child lives for one file
+        for record in records:
+            try:
+                record["_prepared"] = _prepare(record, fmt)
+                record.pop("references", None)  # its rows are in _prepared: not sent twice
+            except Exception:  # noqa: BLE001 - see the docstring
+                record.pop("_prepared", None)
+            batch.append(record)
+            if len(batch) >= PARSE_BATCH:
+                send(("records", batch))
+                batch = []
+        if batch:
+            send(("records", batch))
+        send(("end", [(e.message, e.path, e.location) if isinstance(e, ParseError) else (str(e),)
+                      for e in getattr(records, "errors", None) or []]))
+    except ParseError as error:
+        if batch:
+            send(("records", batch))
+        send(("parse-error", (error.message, error.path, error.location)))
+    except Exception as error:  # noqa: BLE001 - handed to the parent, which raises it where it belongs
+        if batch:
+            send(("records", batch))
+        try:
+            pickle.dumps(error)
+        except Exception:  # noqa: BLE001
+            error = RuntimeError(f"{type(error).__name__}: {error}")
+        send(("exception", error))
+    finally:
+        writer.close()
 
 
 def _denormalised(authors: List[tuple], tags: List[str], collections: List[str], excerpts: List[str]) -> tuple:

@@ -200,6 +200,10 @@ INDEXES: List[Tuple[str, Tuple[str, ...], bool]] = [
     ("affiliations", ("author_id",), False),
     ("affiliations", ("institution_id",), False),
     ("related_works", ("related_work_id",), False),
+    # Covering indexes for the author/tag/institution facets (plugins/related_facets.py) at 100k+ works.
+    ("work_authors", ("role", "author_id", "work_id"), False),
+    ("work_tags", ("tag_id", "work_id"), False),
+    ("affiliations", ("institution_id", "work_id"), False),
     ("zotero_attachments", ("work_id",), False),
     ("zotero_items", ("library", "parent_key"), False),
 ]

@@ -40,17 +40,22 @@ def test_works_table_lists_62_with_facets(ds):
     data = response.json()
     assert data["filtered_table_rows_count"] == 62 and len(data["rows"]) == 62
     facets = data["facet_results"]["results"] if "results" in data["facet_results"] else data["facet_results"]
-    assert {"year", "type", "journal_id", "author_names", "collection_names", "tag_names"} <= set(facets)
+    assert {"year", "type", "journal_id", "author", "collection", "tag"} <= set(facets)
     years = {item["value"]: item["count"] for item in facets["year"]["results"]}
     assert years[2017] == 34 and years[1999] == 2
-    collections = {item["value"]: item["count"] for item in facets["collection_names"]["results"]}
+    collections = {item["label"]: item["count"] for item in facets["collection"]["results"]}
     assert collections == {"Trastuzumab": 62, "More Information": 53, "Top Publications": 9}
 
 
 def test_year_facet_and_author_facet_filter_rows(ds):
     assert get(ds, "/library/works.json?year=1999").json()["filtered_table_rows_count"] == 2
-    data = get(ds, "/library/works.json?author_names__arraycontains=Andre%2C+F.").json()
+    facets = get(ds, "/library/works.json").json()["facet_results"]
+    andre = next(item for item in facets["author"]["results"] if item["label"] == "Andre, F.")
+    assert andre["count"] == 2
+    data = get(ds, f"/library/works.json?_author={andre['value']}").json()
     assert data["filtered_table_rows_count"] == 2
+    both = get(ds, f"/library/works.json?_author={andre['value']}&year=2014").json()
+    assert both["filtered_table_rows_count"] == 2
 
 
 def test_search_box(ds):

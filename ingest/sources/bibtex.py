@@ -454,6 +454,7 @@ def _text_context():
             MacroTextSpec("textquotesingle", simplify_repl="'"),
             MacroTextSpec("textquotedbl", simplify_repl='"'),
             MacroTextSpec("textasciitilde", simplify_repl="~"),
+            MacroTextSpec("textasciicircum", simplify_repl="^"),
             MacroTextSpec("textunderscore", simplify_repl="_"),
             MacroTextSpec("textbar", simplify_repl="|"),
             MacroTextSpec("textless", simplify_repl="<"),
@@ -511,9 +512,22 @@ class BibDecoder(LatexNodes2Text):
         if not _NEEDS_LATEX.search(latex):
             return collapse(_typographic(latex))
         prepared = prepare_latex(latex)
-        walker = latexwalker.LatexWalker(prepared, latex_context=self._parse_context, tolerant_parsing=True)
-        nodes, _, _ = walker.get_latex_nodes()
-        return collapse(self.nodelist_to_text(nodes))
+        try:
+            walker = latexwalker.LatexWalker(prepared, latex_context=self._parse_context, tolerant_parsing=True)
+            nodes, _, _ = walker.get_latex_nodes()
+            return collapse(self.nodelist_to_text(nodes))
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+            # pylatexenc's specs for document macros (\date, \verb, \input, \href …) index arguments
+            # that a field may not give them: such a field is read as text without its macros.
+            return plain_text(prepared)
+
+
+_LATEX_ESCAPE_OR_MACRO = re.compile(r"\\(?:([^A-Za-z])|[A-Za-z]+\*?)|[{}]")
+
+
+def plain_text(latex: str) -> str:
+    """LaTeX with its macros and grouping braces dropped and its escaped characters kept."""
+    return collapse(_typographic(_LATEX_ESCAPE_OR_MACRO.sub(lambda match: match.group(1) or "", latex)))
 
 
 def _typographic(text: str) -> str:

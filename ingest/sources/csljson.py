@@ -55,6 +55,8 @@ IDENTIFIER_NORMALIZERS = {"DOI": normalize_doi, "PMID": normalize_pmid, "PMCID":
 # Variables the canonical record holds as a list (see ingest/records.py).
 LIST_NORMALIZERS = {"ISSN": normalize_issns}
 
+MAX_DATE_PART = 9999
+
 ZOTERO_URI = re.compile(r"zotero\.org/(?P<kind>users|groups)/(?P<library>\d+)/items/(?P<key>[A-Z0-9]{8})$")
 ORCID = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])", re.IGNORECASE)
 _CSL_KEY = re.compile(r'"(?:type|title|id)"\s*:')
@@ -211,7 +213,10 @@ def date_value(value: Any) -> Optional[dict]:
         value = {"raw": str(value)}
     if not isinstance(value, dict):
         return None
-    parts = [p for p in (date_part(p) for p in value.get("date-parts") or [] if isinstance(p, list)) if p]
+    date_parts = value.get("date-parts")
+    if not isinstance(date_parts, list):  # a number or a string where the list belongs is no date
+        date_parts = []
+    parts = [p for p in (date_part(p) for p in date_parts if isinstance(p, list)) if p]
     if parts:
         return {"date-parts": parts}
     for key in ("raw", "literal"):
@@ -223,12 +228,15 @@ def date_value(value: Any) -> Optional[dict]:
 
 
 def date_part(values: list) -> List[int]:
-    """``["2013", 1, 1]`` → ``[2013, 1, 1]``; stops at the first part that is not a number."""
+    """``["2013", 1, 1]`` → ``[2013, 1, 1]``; stops at the first part that is not a number of at most
+    four digits (no calendar part is longer, and a longer one overflows SQLite's integers)."""
     out: List[int] = []
     for value in values[:3]:
         try:
             number = int(str(value).strip())
         except ValueError:
+            break
+        if abs(number) > MAX_DATE_PART:
             break
         out.append(number)
     return out

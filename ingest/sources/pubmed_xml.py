@@ -67,7 +67,8 @@ def records_of(source: Source, skip_bad: bool, errors: list) -> Iterator[Record]
     name = source_name(source)
     opened = open(source, "rb") if isinstance(source, (str, os.PathLike)) else None
     try:
-        yield from read_articles(binary_stream(opened or source), name, skip_bad, errors)
+        stream = checked_prolog(binary_stream(opened or source), name)
+        yield from read_articles(stream, name, skip_bad, errors)
     finally:
         if opened is not None:
             opened.close()
@@ -86,6 +87,69 @@ def binary_stream(source) -> IO[bytes]:
     else:
         magic = b""
     return gzip.GzipFile(fileobj=source) if magic == b"\x1f\x8b" else source
+
+
+# How much of the start of a file is searched for an internal DTD subset (``<!DOCTYPE x [ … ]>``).
+PROLOG_BYTES = 1 << 16
+_DOCTYPE_SUBSET = re.compile(r"<!DOCTYPE[^\[>]*\[", re.IGNORECASE)
+_ENTITY_DECLARATION = re.compile(
+    r"<!ENTITY\s+(?P<parameter>%\s+)?(?P<name>[^\s\"']+)\s+(?:SYSTEM|PUBLIC|\"(?P<value>[^\"]*)\"|'(?P<value2>[^']*)')"
+)
+
+
+def checked_prolog(stream: IO[bytes], name: str) -> IO[bytes]:
+    """``stream``, refused when its internal DTD subset declares an entity that holds markup.
+
+    Why: libxml2 parses an internal entity's text where it is first used, even when entities are not
+    resolved, and lxml's iterparse then reports elements that live in the entity's declaration
+    (records made of entity text; lxml loses track of their nodes). PubMed's files declare their
+    entities in the external DTD, which is never read; an entity whose value is markup (``<``), a
+    character reference that may become markup (``&#60;``) or a parameter entity is not PubMed's.
+    """
+    try:
+        head = stream.read(PROLOG_BYTES) or b""
+    except (EOFError, OSError, zlib.error) as error:  # a damaged gzip file, or a read that failed
+        raise ParseError(f"cannot read the file: {error}", name) from None
+    text = prolog_text(head)
+    subset = _DOCTYPE_SUBSET.search(text)
+    if subset:
+        for declaration in _ENTITY_DECLARATION.finditer(text, subset.end()):
+            value = declaration.group("value") or declaration.group("value2") or ""
+            if declaration.group("parameter") or "<" in value or "&#" in value or "%" in value:
+                line = text.count("\n", 0, declaration.start()) + 1
+                raise ParseError(
+                    f"the DTD inside the file declares the entity {declaration.group('name')!r} as markup or "
+                    "as a parameter entity; PubMed XML never does, and such a file is not read",
+                    name, f"line {line}",
+                )
+    return _Prefixed(head, stream)
+
+
+def prolog_text(head: bytes) -> str:
+    """The start of an XML file as text, good enough to find declarations in (ASCII markup)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", errors="replace")
+    if head[:2] == b"<\x00":
+        return head.decode("utf-16-le", errors="replace")
+    if head[:2] == b"\x00<":
+        return head.decode("utf-16-be", errors="replace")
+    return head.decode("latin-1")
+
+
+class _Prefixed:
+    """A byte stream whose first bytes were already read (to check them) and are given again."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]):
+        self._head, self._rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._head:
+            return self._rest.read(size)
+        if size is None or size < 0:
+            data, self._head = self._head + self._rest.read(), b""
+        else:
+            data, self._head = self._head[:size], self._head[size:]
+        return data
 
 
 def read_articles(stream: IO[bytes], name: str, skip_bad: bool, errors: list) -> Iterator[Record]:

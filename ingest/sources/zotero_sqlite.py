@@ -70,6 +70,10 @@ def read_records(source: Source, name: str, skipped: List[str]) -> List[Record]:
             return ZoteroDatabase(connection, name).records(skipped)
         except sqlite3.DatabaseError as error:
             raise ParseError(f"cannot read the Zotero database: {error}", name) from None
+        except UnicodeDecodeError as error:  # SQLite hands back the bytes of a damaged text value
+            raise ParseError(
+                f"cannot read the Zotero database: a text value is not UTF-8 ({error.reason}); "
+                "the file is damaged", name) from None
         finally:
             connection.close()
 
