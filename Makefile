@@ -16,10 +16,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,publish]'
 	touch $@
 
+# Rebuilt from scratch when a seed or the ingest code changes; each file loads in one transaction.
 library.db: $(VENV)/.installed $(SEEDS) $(wildcard ingest/*.py ingest/sources/*.py)
-	rm -f library.db.tmp
-	$(BIN)/refsette ingest library.db.tmp $(SEEDS)
-	mv library.db.tmp library.db
+	rm -f library.db library.db.inspect.json
+	$(BIN)/refsette ingest library.db $(SEEDS)
 
 db: library.db
 
@@ -30,4 +30,4 @@ test: $(VENV)/.installed
 	$(BIN)/python -m pytest -n auto -q
 
 clean:
-	rm -rf $(VENV) library.db library.db.tmp *.egg-info
+	rm -rf $(VENV) library.db library.db.inspect.json *.egg-info

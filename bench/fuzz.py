@@ -228,8 +228,8 @@ def replay(path: Path) -> int:
 
     print(f"{meta['format']}: seed {meta['seed']}, mutations {meta['mutations']}, skip_bad={meta['skip_bad']}")
     print(f"recorded problem: {meta['problem']}")
-    stream = module_for(meta["format"]).parse(io.BytesIO(data), skip_bad=meta["skip_bad"])
     try:
+        stream = module_for(meta["format"]).parse(io.BytesIO(data), skip_bad=meta["skip_bad"])
         records = list(stream)
     except ParseError as error:
         print(f"now: ParseError: {error}")

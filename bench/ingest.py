@@ -64,7 +64,7 @@ def run_loader(database: str, files: List[str]) -> dict:
     loaded = time.perf_counter()
     rss_load = peak_rss_mb()
     caches = {
-        "authors": len(loader._authors_by_id), "author_keys": len(loader._authors_by_key),
+        "authors": len(loader._authors_by_id), "author_keys": len(loader._authors_by_key) + len(loader._authors_by_key_old),
         "journal_keys": len(loader._journal_by_key), "tags": len(loader._tag_ids),
     }
     loader.finish()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -31,11 +33,15 @@ def cli():
 @click.option("--force", is_flag=True, help="Re-read files even when unchanged since the last load.")
 @click.option("--skip-bad", is_flag=True, help="Load the good records of a file and report the bad ones.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
-def ingest(database, files, fmt, force, skip_bad, quiet):
+@click.option("--no-inspect", is_flag=True,
+              help="Do not write DATABASE.inspect.json (table counts and hash for `refsette serve`).")
+def ingest(database, files, fmt, force, skip_bad, quiet, no_inspect):
     """Load reference files (BibTeX, RIS, CSL-JSON, MEDLINE, PubMed XML, pages) into DATABASE."""
     from .loader import Loader
 
     paths = _expand(files)
+    # The counts and hash in an inspect file describe the database as it was: gone before it changes.
+    inspect_path(database).unlink(missing_ok=True)
     db = sqlite_utils.Database(database)
     loader = Loader(db)
     failed = 0
@@ -84,6 +90,9 @@ def ingest(database, files, fmt, force, skip_bad, quiet):
             f"{database}: {counts['works']} works, {counts['authors']} authors, "
             f"{counts['journals']} journals, {counts['collections']} collections"
         )
+    db.conn.close()
+    if not no_inspect:
+        write_inspect_file(database)
     if failed:
         raise click.ClickException(f"{failed} file(s) or record(s) could not be loaded; see the errors above")
 
@@ -97,6 +106,44 @@ def _expand(files):
         else:
             paths.append(name)
     return paths
+
+
+def inspect_path(database) -> Path:
+    """Where `refsette serve` looks for the inspect file of ``database``."""
+    return Path(str(database) + ".inspect.json")
+
+
+def write_inspect_file(database) -> Path:
+    """What `datasette inspect` writes (each table's row count, the file's hash and size), for
+    `datasette --inspect-file`: served immutable, a large library then starts without counting every
+    table, and its front page shows without hashing the whole file first."""
+    from datasette.inspect import inspect_hash
+
+    database = Path(database)
+    conn = sqlite3.connect(f"file:{database}?immutable=1", uri=True)
+    counts = {}
+    for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+        try:
+            counts[table] = conn.execute(f"SELECT COUNT(*) FROM [{table}]").fetchone()[0]
+        except sqlite3.Error:  # as datasette inspect: some virtual tables cannot be counted
+            counts[table] = 0
+    conn.close()
+    data = {database.stem: {
+        "hash": inspect_hash(database), "size": database.stat().st_size, "file": str(database),
+        "tables": {table: {"count": count} for table, count in counts.items()},
+    }}
+    target = inspect_path(database)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, target)
+    return target
+
+
+@cli.command(name="inspect")
+@click.argument("database", type=click.Path(exists=True, dir_okay=False), default="library.db")
+def inspect_command(database):
+    """Write DATABASE.inspect.json (row counts, hash) for `refsette serve`; `ingest` does it too."""
+    click.echo(f"wrote {write_inspect_file(database)}")
 
 
 @cli.command()
@@ -125,7 +172,7 @@ def datasette_args(database, root=PROJECT_ROOT, host="127.0.0.1", port=8001, rel
     ]
     if (root / "static").is_dir():
         args += ["--static", f"static:{root / 'static'}"]
-    inspect_file = Path(str(database) + ".inspect.json")
+    inspect_file = inspect_path(database)
     if inspect_file.exists():
         args += ["--inspect-file", str(inspect_file)]
     if reload:

@@ -19,10 +19,12 @@ and the end of a file only rewrites those that changed since.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import functools
 import gc
 import hashlib
+import heapq
 import importlib
 import json
 import multiprocessing
@@ -31,6 +33,7 @@ import pickle
 import re
 import sys
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple
 
@@ -77,11 +80,15 @@ HANDLED = set(SCALAR_FIELDS) | set(CREATOR_ROLES) | {
     "zotero_library", "cite_key", "id", "relations",
 }
 
-# Entries per cache (authors, journal keys, tags, institutions). A full cache is emptied and refills
+# Entries per cache (journal keys, tags, institutions, ORCIDs). A full cache is emptied and refills
 # from the indexed tables: memory stays bounded whatever the size of the library (bench/README.md).
 CACHE_LIMIT = 200_000
-# Co-author name keys kept on cached authors, all authors together (the same rule as above).
-COAUTHOR_KEYS_LIMIT = 2_000_000
+# Authors are cached by name key in two generations: a key used again moves to the young one; when
+# the young one holds this many authors, the old one is dropped and the young one becomes old. The
+# people who sign many works (and whose name keys gather many candidates) stay; the rest come and go.
+AUTHOR_GENERATION = 150_000
+# Co-author name keys kept on cached authors, all together (about 30 bytes each: the strings are shared).
+COAUTHOR_KEYS_LIMIT = 6_000_000
 # SQLite page cache for a loading connection (KiB, as PRAGMA cache_size takes it when negative):
 # the identity indexes of a million works fit; the default 2 MB spills dirty pages mid-transaction.
 LOAD_CACHE_KIB = 256 * 1024
@@ -111,6 +118,13 @@ class LoadResult:
     unchanged: int = 0
     skipped_file: bool = False
     errors: List[str] = field(default_factory=list)
+
+
+NOT_A_WORK = "record has neither a title nor an identifier"
+
+
+def is_a_work(record: Record) -> bool:
+    return bool(_clean(record.get("title")) or any(record.get(k) for k in ("DOI", "PMID", "PMCID")))
 
 
 def sha256_of(path: str) -> str:
@@ -157,6 +171,77 @@ class _Author:
 AUTHOR_COLUMNS = "id, family, given, initials, literal, orcid, name, name_key"
 
 
+class _Bucket:
+    """The authors sharing a name key, in id order, indexed by what the identity rules compare.
+
+    The rules (``Loader._resolve_person``) take the first author in id order that passes them. A name
+    key ("wang j") gathers thousands of people in a large library; only those with the same folded
+    family name, compatible initials and a compatible first given name can pass, and ``candidates``
+    yields just those, still in id order, so the rules pick the same author as a walk through all.
+    """
+
+    __slots__ = ("all", "groups")
+
+    def __init__(self):
+        self.all: List[_Author] = []
+        # (folded family, initials) -> first given word ("" for none) -> authors in id order
+        self.groups: Dict[Tuple[str, str], Dict[str, List[_Author]]] = {}
+
+    def add(self, author: _Author) -> None:
+        """An author with a higher id than any here."""
+        self.all.append(author)
+        self._slot(author).append(author)
+
+    def _slot(self, author: _Author) -> List[_Author]:
+        words = self.groups.setdefault((author.folded_family, author.initials or ""), {})
+        return words.setdefault(author.given_words[0] if author.given_words else "", [])
+
+    def reslot(self, author: _Author, old_initials: Optional[str], old_words: Tuple[str, ...]) -> None:
+        """After ``author``'s initials or given name changed."""
+        old = self.groups[(author.folded_family, old_initials or "")][old_words[0] if old_words else ""]
+        old.remove(author)
+        slot = self._slot(author)
+        slot.insert(bisect.bisect([a.id for a in slot], author.id), author)
+
+    def candidates(self, folded: str, initials: str, words: Tuple[str, ...]) -> Iterable[_Author]:
+        slots = []
+        for (family, theirs), by_word in self.groups.items():
+            if family != folded or not norm.initials_compatible(theirs, initials):
+                continue
+            if words and len(words[0]) > 1:
+                # A spelled-out first name meets the same name, its initial, or no given name at all.
+                slots += [by_word[w] for w in (words[0], words[0][0], "") if w in by_word]
+            else:
+                slots += by_word.values()
+        if len(slots) == 1:
+            return slots[0]
+        return heapq.merge(*slots, key=_author_id)
+
+
+def _author_id(author: _Author) -> int:
+    return author.id
+
+
+class _WorkKeys:
+    """The name keys of one work's people, position by position. "The others" of each position are
+    its co-authors; they are never copied out (a consortium paper lists thousands of people)."""
+
+    __slots__ = ("keys", "_counts")
+
+    def __init__(self, keys: List[str]):
+        self.keys = keys
+        self._counts: Optional[Counter] = None
+
+    def others_meet(self, known: set, position: Optional[int]) -> bool:
+        """Whether a key in ``known`` is held by someone other than the person at ``position``."""
+        if self._counts is None:
+            self._counts = Counter(self.keys)
+        counts, own = self._counts, (self.keys[position - 1] if position else None)
+        if len(counts) <= len(known):
+            return any(key in known for key, n in counts.items() if n - (key == own) > 0)
+        return any(counts.get(key, 0) - (key == own) > 0 for key in known)
+
+
 class Loader:
     """Writes records into ``db``; call ``finish()`` once at the end of a run."""
 
@@ -189,19 +274,35 @@ class Loader:
     def _clear_caches(self) -> None:
         self._tag_ids.clear()
         self._collection_ids.clear()
-        self._authors_by_key: Dict[str, List[_Author]] = {}
+        self._authors_by_key: Dict[str, _Bucket] = {}       # the young generation
+        self._authors_by_key_old: Dict[str, _Bucket] = {}   # the old one
+        self._young_authors = 0
+        # Every author in a cached bucket, by id (and only those: one object per author).
         self._authors_by_id: Dict[int, _Author] = {}
         self._author_by_orcid: Dict[str, Optional[int]] = {}
         self._coauthor_keys_total = 0
         self._journal_by_key: Dict[str, Optional[int]] = {}
         self._journal_rows: Dict[int, dict] = {}
         self._institution_ids: Dict[str, int] = {}
+        self._known_variants: set = set()
 
     def _trim_caches(self) -> None:
-        if (len(self._authors_by_id) > CACHE_LIMIT or len(self._authors_by_key) > CACHE_LIMIT
-                or len(self._author_by_orcid) > CACHE_LIMIT or self._coauthor_keys_total > COAUTHOR_KEYS_LIMIT):
-            self._authors_by_key, self._authors_by_id, self._author_by_orcid = {}, {}, {}
+        if self._young_authors > AUTHOR_GENERATION:
+            for bucket in self._authors_by_key_old.values():
+                for author in bucket.all:
+                    del self._authors_by_id[author.id]
+                    if author.coauthor_keys is not None:
+                        self._coauthor_keys_total -= len(author.coauthor_keys)
+            self._authors_by_key_old, self._authors_by_key = self._authors_by_key, {}
+            self._young_authors = 0
+        if self._coauthor_keys_total > COAUTHOR_KEYS_LIMIT:
+            for author in self._authors_by_id.values():
+                author.coauthor_keys = None
             self._coauthor_keys_total = 0
+        if len(self._author_by_orcid) > CACHE_LIMIT:
+            self._author_by_orcid = {}
+        if len(self._known_variants) > CACHE_LIMIT:
+            self._known_variants = set()
         if len(self._journal_by_key) > CACHE_LIMIT or len(self._journal_rows) > CACHE_LIMIT:
             self._journal_by_key, self._journal_rows = {}, {}
         if len(self._tag_ids) > CACHE_LIMIT:
@@ -252,7 +353,7 @@ class Loader:
             records = _parse(module, path, skip_bad)
         try:
             self.load_records(records, path=path, fmt=fmt, sha256=digest, result=result,
-                              progress=progress)
+                              progress=progress, skip_bad=skip_bad)
         finally:
             if isinstance(records, _ParsedInChild):
                 records.close()
@@ -261,7 +362,9 @@ class Loader:
         return result
 
     def load_records(self, records: Iterable[Record], path: str, fmt: str, sha256: Optional[str] = None,
-                     result: Optional[LoadResult] = None, progress=None) -> LoadResult:
+                     result: Optional[LoadResult] = None, progress=None, skip_bad: bool = False) -> LoadResult:
+        """Load ``records`` as one transaction; with ``skip_bad``, records that are not works (neither
+        a title nor an identifier) are left out and reported in ``result.errors`` instead of failing."""
         result = result or LoadResult(path=path, format=fmt)
         if self._external_writes or self.db.conn.in_transaction:
             # Rows written outside a load (or inside a caller's transaction that may yet roll back)
@@ -274,7 +377,7 @@ class Loader:
         # the cyclic collector would walk the growing heap over and over for nothing.
         gc.disable()
         try:
-            self._load_in_transaction(records, path, fmt, sha256, result, progress)
+            self._load_in_transaction(records, path, fmt, sha256, result, progress, skip_bad)
         except BaseException:
             # The transaction was rolled back: ids cached during it may no longer exist.
             self._clear_caches()
@@ -287,10 +390,14 @@ class Loader:
         self.loaded_any = True
         return result
 
-    def _load_in_transaction(self, records, path, fmt, sha256, result, progress) -> None:
+    def _load_in_transaction(self, records, path, fmt, sha256, result, progress, skip_bad=False) -> None:
         with self.db.atomic():
             source_id = self._source(path, fmt, sha256)
             for index, record in enumerate(records, start=1):
+                if skip_bad and not is_a_work(record):
+                    key = record.get("source_key") or f"#{index}"
+                    result.errors.append(str(ParseError(NOT_A_WORK, path, f"record {key}")))
+                    continue
                 try:
                     outcome = self.load_record(record, source_id, fmt)
                 except ParseError:
@@ -360,8 +467,8 @@ class Loader:
             self._external_writes = True
         else:
             self._trim_caches()
-        if not _clean(record.get("title")) and not any(record.get(k) for k in ("DOI", "PMID", "PMCID")):
-            raise ValueError("record has neither a title nor an identifier")
+        if not is_a_work(record):
+            raise ValueError(NOT_A_WORK)
         rank = SOURCE_RANK.get(fmt, 20)
         prepared = record.get("_prepared") or _prepare(record, fmt)
         columns = prepared.columns
@@ -553,11 +660,10 @@ class Loader:
         """(role, position, author, written) of a new work's authors (``_person`` tuples), resolved."""
         if not people:
             return []
-        keys = [person[_RAW_KEY] for person in people]
+        keys = _WorkKeys([person[_RAW_KEY] for person in people])
         creators = []
         for position, person in enumerate(people, start=1):
-            coauthor_keys = [k for i, k in enumerate(keys, start=1) if i != position]
-            creators.append(("author", position, self._resolve_person(person, coauthor_keys, None), person[_WRITTEN]))
+            creators.append(("author", position, self._resolve_person(person, keys, position, None), person[_WRITTEN]))
         return creators
 
     def _creators(self, work_id: int, record: Record, wins: bool, new: bool = False,
@@ -584,11 +690,10 @@ class Loader:
                     [work_id, role],
                 ).fetchall())
             preludes = prepared.people[role]
-            keys = [person[_RAW_KEY] for person in preludes]
+            keys = _WorkKeys([person[_RAW_KEY] for person in preludes])
             rows, resolved = [], []
             for position, person in enumerate(preludes, start=1):
-                coauthor_keys = [k for i, k in enumerate(keys, start=1) if i != position]
-                author = self._resolve_person(person, coauthor_keys, existing.get(position))
+                author = self._resolve_person(person, keys, position, existing.get(position))
                 resolved.append(author)
                 rows.append((work_id, author.id, position, role, person[_WRITTEN]))
             if not new:
@@ -629,26 +734,36 @@ class Loader:
             return "literal " + " ".join(_fold(person["literal"]).split())
         return _name_key(person.get("family"), person.get("given") or person.get("initials"))
 
-    def _authors_named(self, key: str) -> List[_Author]:
-        """The authors whose name key is ``key``, in id order (the order the rules below try them)."""
+    def _cached_bucket(self, key: str) -> Optional[_Bucket]:
         bucket = self._authors_by_key.get(key)
         if bucket is None:
-            bucket = []
+            bucket = self._authors_by_key_old.pop(key, None)
+            if bucket is not None:
+                self._authors_by_key[key] = bucket
+                self._young_authors += len(bucket.all)
+        return bucket
+
+    def _authors_named(self, key: str) -> _Bucket:
+        """The authors whose name key is ``key``."""
+        bucket = self._cached_bucket(key)
+        if bucket is None:
+            bucket = _Bucket()
             for row in self.conn.execute(
                 f"SELECT {AUTHOR_COLUMNS} FROM authors WHERE name_key = ? ORDER BY id", [key]
             ):
-                author = self._authors_by_id.get(row[0])
-                if author is None:
-                    author = self._authors_by_id[row[0]] = _Author(*row)
-                bucket.append(author)
+                author = self._authors_by_id[row[0]] = _Author(*row)
+                bucket.add(author)
             self._authors_by_key[key] = bucket
+            self._young_authors += len(bucket.all)
         return bucket
 
     def _author_entry(self, author_id: int) -> _Author:
         author = self._authors_by_id.get(author_id)
         if author is None:
-            row = self.conn.execute(f"SELECT {AUTHOR_COLUMNS} FROM authors WHERE id = ?", [author_id]).fetchone()
-            author = self._authors_by_id[author_id] = _Author(*row)
+            # Cached with all who share its name key, as every cached author is.
+            key = self.conn.execute("SELECT name_key FROM authors WHERE id = ?", [author_id]).fetchone()[0]
+            self._authors_named(key)
+            author = self._authors_by_id[author_id]
         return author
 
     def _author_with_orcid(self, orcid: str) -> Optional[_Author]:
@@ -663,44 +778,51 @@ class Loader:
         return self._resolve(person, coauthor_keys, same_slot).id
 
     def _resolve(self, person: dict, coauthor_keys: List[str], same_slot: Optional[int]) -> _Author:
-        return self._resolve_person(_person(person), coauthor_keys, same_slot)
+        return self._resolve_person(_person(person), _WorkKeys(list(coauthor_keys)), None, same_slot)
 
-    def _resolve_person(self, person: tuple, coauthor_keys: List[str], same_slot: Optional[int]) -> _Author:
-        """``resolve_author`` for a ``_person`` tuple."""
+    def _resolve_person(self, person: tuple, work_keys: "_WorkKeys", position: Optional[int],
+                        same_slot: Optional[int]) -> _Author:
+        """``resolve_author`` for a ``_person`` tuple at ``position`` (1-based) among ``work_keys``
+        (the name keys of the work's people: the others are its co-authors)."""
         family, given, literal, orcid, initials, key, written, _, folded, words = person
         chosen = None
         if orcid:
             chosen = self._author_with_orcid(orcid)
         if chosen is None:
             mine = initials or ""
-            for candidate in self._authors_named(key):
+            bucket = self._authors_named(key)
+            supported = []  # compatible spellings with shared evidence: the same work, or a co-author
+            for candidate in (bucket.all if literal is not None else bucket.candidates(folded, mine, words)):
                 if orcid and candidate.orcid and candidate.orcid != orcid:
                     continue  # two ORCIDs are two people, whatever their names
                 if literal is not None:
                     chosen = candidate
                     break
-                if candidate.folded_family != folded:
+                if candidate.folded_family != folded or not _words_compatible(candidate.given_words, words):
                     continue
                 theirs = candidate.initials or ""
-                if theirs == mine and _words_compatible(candidate.given_words, words):
-                    chosen = candidate
+                if theirs == mine and _spelled(candidate.given_words) == _spelled(words):
+                    chosen = candidate  # the same name, spelled the same way
                     break
-                if norm.initials_compatible(theirs, mine) and _words_compatible(candidate.given_words, words) and (
-                    candidate.id == same_slot or self._shares_coauthor(candidate.id, coauthor_keys)
+                if norm.initials_compatible(theirs, mine) and (
+                    candidate.id == same_slot or self._shares_coauthor(candidate.id, work_keys, position)
                 ):
-                    chosen = candidate
-                    break
+                    supported.append(candidate)
+            if chosen is None and supported:
+                in_slot = [candidate for candidate in supported if candidate.id == same_slot]
+                # Two candidates would be a guess: "Maria" beside both "M. X." and "M. Y." stays apart.
+                chosen = in_slot[0] if in_slot else (supported[0] if len(supported) == 1 else None)
         if chosen is None:
             name = norm.display_name(family, given, literal)
             author_id = self.conn.execute(
                 "INSERT INTO authors (family, given, initials, literal, orcid, name_key, name) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [family, given, initials or None, literal, orcid, key, name],
             ).lastrowid
+            bucket = self._cached_bucket(key)  # loaded above, for the rules
             chosen = self._authors_by_id[author_id] = _Author(
                 author_id, family, given, initials or None, literal, orcid, name, key)
-            bucket = self._authors_by_key.get(key)
-            if bucket is not None:
-                bucket.append(chosen)
+            bucket.add(chosen)
+            self._young_authors += 1
             if orcid and orcid in self._author_by_orcid and self._author_by_orcid[orcid] is None:
                 self._author_by_orcid[orcid] = author_id
         else:
@@ -714,6 +836,7 @@ class Loader:
                 update["orcid"] = orcid
             if update:
                 self._update("authors", chosen.id, update)
+                old_initials, old_words = chosen.initials, chosen.given_words
                 if "given" in update:
                     chosen.set_given(update["given"])
                 if "name" in update and update["name"] != chosen.name:
@@ -721,12 +844,15 @@ class Loader:
                     self._stale = True  # works listing this author show the old name until refreshed
                 if "initials" in update:
                     chosen.initials = update["initials"]
+                if "given" in update or "initials" in update:
+                    self._cached_bucket(chosen.name_key).reslot(chosen, old_initials, old_words)
                 if "orcid" in update:
                     chosen.orcid = orcid
                     if orcid in self._author_by_orcid:
                         known = self._author_by_orcid[orcid]
                         self._author_by_orcid[orcid] = chosen.id if known is None else min(known, chosen.id)
-        self._variant_rows.append((chosen.id, written, family or literal, given))
+        if (chosen.id, written) not in self._known_variants:
+            self._variant_rows.append((chosen.id, written, family or literal, given))
         return chosen
 
     def _write_variants(self) -> None:
@@ -735,11 +861,14 @@ class Loader:
                 "INSERT OR IGNORE INTO author_variants (author_id, name, family, given, works) VALUES (?, ?, ?, ?, 0)",
                 self._variant_rows,
             )
+            # Each (author, spelling) is in the table now: the next INSERT OR IGNORE of it can be skipped.
+            self._known_variants.update((row[0], row[1]) for row in self._variant_rows)
             self._variant_rows = []
 
-    def _shares_coauthor(self, author_id: int, coauthor_keys: List[str]) -> bool:
-        """Whether the author has written a work with someone whose name key is in ``coauthor_keys``."""
-        if not coauthor_keys:
+    def _shares_coauthor(self, author_id: int, work_keys: "_WorkKeys", position: Optional[int]) -> bool:
+        """Whether the author has written a work with someone whose name key is among ``work_keys``
+        but the one at ``position``."""
+        if len(work_keys.keys) <= (1 if position else 0):
             return False
         author = self._author_entry(author_id)
         if author.coauthor_keys is None:
@@ -751,7 +880,7 @@ class Loader:
                    JOIN authors other ON other.id = theirs.author_id
                    WHERE mine.author_id = ?""", [author_id])}
             self._coauthor_keys_total += len(author.coauthor_keys)
-        return not author.coauthor_keys.isdisjoint(coauthor_keys)
+        return work_keys.others_meet(author.coauthor_keys, position)
 
     def _note_coauthors(self, people: List[_Author]) -> None:
         """The people of one new work: each one's known co-author keys gain the others'."""
@@ -1082,6 +1211,11 @@ def _given_compatible(a: Optional[str], b: Optional[str]) -> bool:
 @functools.lru_cache(maxsize=1 << 17)
 def _given_words(given: Optional[str]) -> Tuple[str, ...]:
     return tuple(_fold(given or "").replace(".", " ").replace("-", " ").split())
+
+
+def _spelled(words: Tuple[str, ...]) -> Tuple[str, ...]:
+    """The given-name words written out in full ("Jane" in "Jane H.")."""
+    return tuple(word for word in words if len(word) > 1)
 
 
 def _words_compatible(words_a: Tuple[str, ...], words_b: Tuple[str, ...]) -> bool:

@@ -33,6 +33,7 @@ FORMATS = {
 }
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+XML_ENCODING = re.compile(rb"""^(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -122,12 +123,25 @@ def detect(source: Source) -> str:
         return "zotero-sqlite"
     if not head_bytes.strip():
         raise ParseError("empty file", name)
-    try:
-        head = decode(head_bytes, name)
-    except ParseError:
-        # The first 64 KiB may end mid-character; only a real error counts.
-        head = head_bytes.decode("utf-8", errors="ignore")
-        decode(read_bytes(source), name)
+    declared = XML_ENCODING.match(head_bytes)
+    if declared and declared.group(1).decode("ascii").lower().replace("_", "-") not in ("utf-8", "utf8"):
+        # XML says how it is encoded, and the XML parser reads it so: no UTF-8 to insist on.
+        head = head_bytes.decode("latin-1")
+    else:
+        try:
+            head = decode(head_bytes, name)
+        except ParseError:
+            # The first 64 KiB may end mid-character; only a real error counts.
+            head = head_bytes.decode("utf-8", errors="ignore")
+            decode(read_bytes(source), name)
+    if "\x00" in head:
+        raise ParseError(
+            "format not recognised: NUL bytes in the file, so binary data, or UTF-16/UTF-32 text without "
+            "a byte-order mark "
+            "(save the file as UTF-8 and try again)",
+            name,
+            f"line {head.count(chr(10), 0, head.index(chr(0))) + 1}",
+        )
     head = head.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     for fmt in FORMATS:
         if fmt == "zotero-sqlite":

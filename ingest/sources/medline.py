@@ -92,6 +92,8 @@ def parse(
 
 def records_of(source: Source, skip_bad: bool, errors: list) -> Iterator[Record]:
     name, text = read_text(source)
+    if not text.strip():
+        raise ParseError("empty file: no MEDLINE record", name)
     for raw in read_records(text, name, skip_bad, errors):
         try:
             record = to_record(raw, name)
@@ -113,11 +115,23 @@ def read_records(
     """Split ``text`` into raw records; continuation lines are joined to their tag's value."""
     current: Optional[RawRecord] = None
     bad = False  # skipping the rest of a bad record (skip_bad mode)
+    # Continuation lines of the last field, joined once it is complete: joining line by line copies
+    # the value again for every line, and a huge abstract has tens of thousands of them.
+    continued: List[str] = []
+
+    def complete(record: Optional[RawRecord]) -> Optional[RawRecord]:
+        if record is not None and continued:
+            tag, value, start = record.fields[-1]
+            record.fields[-1] = (tag, " ".join([value, *continued]).strip(), start)
+        continued.clear()
+        return record
+
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             if current is not None and current.fields and not bad:
-                yield current
+                yield complete(current)
             current, bad = None, False
+            continued.clear()
             continue
         match = TAG_LINE.match(line)
         if bad:
@@ -126,6 +140,7 @@ def read_records(
             bad = False  # a new record starts: the bad one ended without a blank line
         if match and (line.index("-") in (4, 5) or match.group(1) in KNOWN_TAGS):
             tag, value = match.group(1), (match.group(2) or "").strip()
+            complete(current)
             if current is not None and tag in RECORD_KEYS and current.has(tag) and current.fields:
                 yield current
                 current = None
@@ -134,22 +149,21 @@ def read_records(
             current.fields.append((tag, value, number))
             continue
         if CONTINUATION.match(line) and current is not None and current.fields:
-            tag, value, start = current.fields[-1]
-            current.fields[-1] = (tag, f"{value} {line.strip()}".strip(), start)
+            continued.append(line.strip())
             continue
         problem = (
             "continuation line with no tag before it"
             if CONTINUATION.match(line)
             else f"not a MEDLINE tag line ({shorten(line)!r}); expected 'TAG - value' or an indented continuation"
         )
-        error = ParseError(problem, name, location(number, current))
+        error = ParseError(problem, name, location(number, complete(current)))
         if not skip_bad:
             raise error
         if errors is not None:
             errors.append(error)
         current, bad = None, True
     if current is not None and current.fields and not bad:
-        yield current
+        yield complete(current)
 
 
 def location(line: int, record: Optional[RawRecord]) -> str:

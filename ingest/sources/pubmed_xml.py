@@ -89,9 +89,12 @@ def binary_stream(source) -> IO[bytes]:
     return gzip.GzipFile(fileobj=source) if magic == b"\x1f\x8b" else source
 
 
-# How much of the start of a file is searched for an internal DTD subset (``<!DOCTYPE x [ … ]>``).
+# The start of a file is read in pieces of this size for an internal DTD subset (``<!DOCTYPE x [ … ]>``),
+# up to the limit.
 PROLOG_BYTES = 1 << 16
+PROLOG_LIMIT = 16 << 20
 _DOCTYPE_SUBSET = re.compile(r"<!DOCTYPE[^\[>]*\[", re.IGNORECASE)
+_SUBSET_END = re.compile(r"\]\s*>")
 _ENTITY_DECLARATION = re.compile(
     r"<!ENTITY\s+(?P<parameter>%\s+)?(?P<name>[^\s\"']+)\s+(?:SYSTEM|PUBLIC|\"(?P<value>[^\"]*)\"|'(?P<value2>[^']*)')"
 )
@@ -108,10 +111,20 @@ def checked_prolog(stream: IO[bytes], name: str) -> IO[bytes]:
     """
     try:
         head = stream.read(PROLOG_BYTES) or b""
+        text = prolog_text(head)
+        subset = _DOCTYPE_SUBSET.search(text)
+        # An internal subset longer than the first read: read on to its end (or give up past a limit).
+        while subset and not _SUBSET_END.search(text, subset.end()) and len(head) < PROLOG_LIMIT:
+            more = stream.read(PROLOG_BYTES)
+            if not more:
+                break
+            head += more
+            text = prolog_text(head)
     except (EOFError, OSError, zlib.error) as error:  # a damaged gzip file, or a read that failed
         raise ParseError(f"cannot read the file: {error}", name) from None
-    text = prolog_text(head)
-    subset = _DOCTYPE_SUBSET.search(text)
+    if subset and not _SUBSET_END.search(text, subset.end()) and len(head) >= PROLOG_LIMIT:
+        raise ParseError(f"the DTD inside the file is longer than {PROLOG_LIMIT >> 20} MiB: not PubMed XML",
+                         name, "line 1")
     if subset:
         for declaration in _ENTITY_DECLARATION.finditer(text, subset.end()):
             value = declaration.group("value") or declaration.group("value2") or ""

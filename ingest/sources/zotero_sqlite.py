@@ -74,6 +74,12 @@ def read_records(source: Source, name: str, skipped: List[str]) -> List[Record]:
             raise ParseError(
                 f"cannot read the Zotero database: a text value is not UTF-8 ({error.reason}); "
                 "the file is damaged", name) from None
+        except (TypeError, AttributeError, ValueError, KeyError, IndexError) as error:
+            # SQLite keeps any value in any column: a damaged page, or another program's database,
+            # hands back a number or NULL where Zotero always writes text (a note, a URI, a key).
+            raise ParseError(
+                f"cannot read the Zotero database: unexpected data ({type(error).__name__}: {error}); "
+                "the file is damaged or was not written by Zotero", name) from None
         finally:
             connection.close()
 
