@@ -18,6 +18,9 @@ from .sources import FORMATS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PROGRESS_THRESHOLD = 256 * 1024  # bytes: smaller files load before a bar would draw
+# Typical bytes per record, measured on real exports, to size the progress bar.
+BYTES_PER_RECORD = {"pubmed-xml": 6000, "medline": 3000, "csl-json": 1500, "bibtex": 900, "ris": 1200,
+                    "bibpage": 400, "zotero-sqlite": 20000}
 
 
 @click.group()
@@ -50,15 +53,12 @@ def ingest(database, files, fmt, force, skip_bad, quiet, no_inspect):
         try:
             size = os.path.getsize(path)
             if size >= PROGRESS_THRESHOLD and not quiet:
-                with click.progressbar(length=size, label=os.path.basename(path), file=sys.stderr) as bar:
-                    # Records are counted, bytes are known: advance by the average record size.
-                    step = {"seen": 0}
-
-                    def advance(n, bar=bar, step=step):
-                        step["seen"] += n
-                        bar.update(min(2048, max(0, size - bar.pos)))
-
-                    result = loader.load_file(path, fmt=fmt, force=force, skip_bad=skip_bad, progress=advance)
+                # Parsers stream, so the number of records is only known at the end: the bar's
+                # length is estimated from the file size and a typical record size of the format.
+                estimate = max(1, size // BYTES_PER_RECORD.get(fmt or _detect_quietly(path), 1500))
+                with click.progressbar(length=estimate, label=os.path.basename(path), file=sys.stderr,
+                                       show_pos=True) as bar:
+                    result = loader.load_file(path, fmt=fmt, force=force, skip_bad=skip_bad, progress=bar.update)
             else:
                 result = loader.load_file(path, fmt=fmt, force=force, skip_bad=skip_bad)
         except ParseError as error:
@@ -95,6 +95,15 @@ def ingest(database, files, fmt, force, skip_bad, quiet, no_inspect):
         write_inspect_file(database)
     if failed:
         raise click.ClickException(f"{failed} file(s) or record(s) could not be loaded; see the errors above")
+
+
+def _detect_quietly(path):
+    from .sources import detect
+
+    try:
+        return detect(path)
+    except ParseError:
+        return None  # load_file reports it
 
 
 def _expand(files):
