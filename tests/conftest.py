@@ -27,6 +27,16 @@ def need_corpus() -> Path:
     return corpus
 
 
+def value_at(record: dict, path: str):
+    """``author.0.family`` → record["author"][0]["family"]; None where the path ends early."""
+    value = record
+    for part in path.split("."):
+        value = value[int(part)] if isinstance(value, list) else value.get(part)
+        if value is None:
+            return None
+    return value
+
+
 @pytest.fixture
 def corpus() -> Path:
     return need_corpus()

@@ -12,6 +12,8 @@ from ingest.records import ParseError
 from ingest.sources import detect, medline
 from ingest.zotero_map import item_to_record
 
+from conftest import value_at
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "medline"
 
 
@@ -21,16 +23,6 @@ def records_of(path) -> list:
 
 def records_of_text(text: str) -> list:
     return list(medline.parse(io.BytesIO(text.encode("utf-8"))))
-
-
-def value_at(record: dict, path: str):
-    """``author.0.family`` → record["author"][0]["family"]."""
-    value = record
-    for part in path.split("."):
-        value = value[int(part)] if isinstance(value, list) else value.get(part)
-        if value is None:
-            return None
-    return value
 
 
 # --- our own tricky fixtures -----------------------------------------------------------------------

@@ -15,6 +15,8 @@ from ingest.records import ParseError
 from ingest.sources import detect, pubmed_xml
 from ingest.zotero_map import item_to_record
 
+from conftest import value_at
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pubmed_xml"
 
 
@@ -24,15 +26,6 @@ def records_of(source) -> list:
 
 def records_of_text(text: str) -> list:
     return records_of(io.BytesIO(text.encode("utf-8")))
-
-
-def value_at(record: dict, path: str):
-    value = record
-    for part in path.split("."):
-        value = value[int(part)] if isinstance(value, list) else value.get(part)
-        if value is None:
-            return None
-    return value
 
 
 # --- our own tricky fixture ------------------------------------------------------------------------
