@@ -99,7 +99,11 @@ DENORMALISED = ("authors_text", "author_names", "tag_names", "collection_names",
 # Files at least this big are parsed in a child process while this one writes: on two cores the two
 # halves overlap (parsing a record costs about as much as storing it). Smaller files are parsed here.
 PARALLEL_PARSE_BYTES = 2 << 20
+# Off only in the test that proves the shortcut chooses what the walk through a bucket chooses.
+SPELLING_SHORTCUT = True
 PARSE_BATCH = 256
+# Spellings (author_variants rows) written together, at most this many records apart.
+VARIANT_BATCH = 2048
 
 # Pure and called with the same few thousand strings over and over: names, journal titles.
 _fold = functools.lru_cache(maxsize=1 << 17)(norm.fold)
@@ -152,7 +156,7 @@ class _Author:
     """A cached row of ``authors``, with what identity matching compares precomputed."""
 
     __slots__ = ("id", "family", "given", "initials", "literal", "orcid", "name", "name_key",
-                 "folded_family", "given_words", "coauthor_keys")
+                 "folded_family", "given_words", "given_length", "coauthor_keys")
 
     def __init__(self, id, family, given, initials, literal, orcid, name, name_key):
         self.id, self.family, self.initials, self.literal = id, family, initials, literal
@@ -166,6 +170,7 @@ class _Author:
     def set_given(self, given: Optional[str]) -> None:
         self.given = given
         self.given_words = _given_words(given)
+        self.given_length = _given_length(given)
 
 
 AUTHOR_COLUMNS = "id, family, given, initials, literal, orcid, name, name_key"
@@ -180,17 +185,21 @@ class _Bucket:
     yields just those, still in id order, so the rules pick the same author as a walk through all.
     """
 
-    __slots__ = ("all", "groups")
+    __slots__ = ("all", "groups", "spellings")
 
     def __init__(self):
         self.all: List[_Author] = []
         # (folded family, initials) -> first given word ("" for none) -> authors in id order
         self.groups: Dict[Tuple[str, str], Dict[str, List[_Author]]] = {}
+        # (folded family, initials, given words spelled out) -> authors in id order: the rules take
+        # the first same-spelled author outright, so most people are found without walking the rest.
+        self.spellings: Dict[str, List[_Author]] = {}
 
     def add(self, author: _Author) -> None:
         """An author with a higher id than any here."""
         self.all.append(author)
         self._slot(author).append(author)
+        self.spellings.setdefault(_spelling(author), []).append(author)
 
     def _slot(self, author: _Author) -> List[_Author]:
         words = self.groups.setdefault((author.folded_family, author.initials or ""), {})
@@ -202,6 +211,9 @@ class _Bucket:
         old.remove(author)
         slot = self._slot(author)
         slot.insert(bisect.bisect([a.id for a in slot], author.id), author)
+        self.spellings[_spelling_of(author.folded_family, old_initials, old_words)].remove(author)
+        same = self.spellings.setdefault(_spelling(author), [])
+        same.insert(bisect.bisect([a.id for a in same], author.id), author)
 
     def candidates(self, folded: str, initials: str, words: Tuple[str, ...]) -> Iterable[_Author]:
         slots = []
@@ -220,6 +232,22 @@ class _Bucket:
 
 def _author_id(author: _Author) -> int:
     return author.id
+
+
+def _would_change(author: _Author, given_length: int, initials: Optional[str], orcid: Optional[str]) -> bool:
+    """Whether a person written this way would complete the author's row (``_resolve_person``)."""
+    return given_length > author.given_length or bool(initials and len(initials) > len(author.initials or "")) \
+        or bool(orcid and not author.orcid)
+
+
+def _spelling(author: _Author) -> str:
+    return _spelling_of(author.folded_family, author.initials, author.given_words)
+
+
+def _spelling_of(folded_family: str, initials: Optional[str], given_words: Tuple[str, ...]) -> str:
+    """What the identity rules call the same spelling of a name (authors.spelling): the folded
+    family name, the initials and the given names written out, "wang|JA|jing"."""
+    return f"{folded_family}|{initials or ''}|{' '.join(_spelled(given_words))}"
 
 
 class _WorkKeys:
@@ -254,6 +282,7 @@ class Loader:
         db.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
         ensure_tables(db)
         ensure_lookup_indexes(db)
+        self._fill_spellings()
         self._work_columns = [c for c in db["works"].columns_dict if c != "id"]
         self._insert_work_sql = "INSERT INTO works ({}) VALUES ({})".format(
             ", ".join(f"[{c}]" for c in self._work_columns), ", ".join("?" for _ in self._work_columns))
@@ -263,6 +292,9 @@ class Loader:
         # Works inserted by this run whose denormalised columns may have gone stale since (an
         # author's display name changed, collections were involved): refreshed at the end of the file.
         self._stale = False
+        # Authors whose display name changed during this file: only the touched works listing them
+        # need rewriting (a name filled out in full is common; a changed collection is not).
+        self._renamed_authors: set = set()
         self._in_load = False
         self._external_writes = False
         self._clear_caches()
@@ -270,6 +302,20 @@ class Loader:
         # Parse big files in a child process (see PARALLEL_PARSE_BYTES); REFSETTE_PARALLEL_PARSE=0 turns it off.
         self.parallel_parse = os.environ.get("REFSETTE_PARALLEL_PARSE", "1") != "0"
         self.loaded_any = False
+
+    def _fill_spellings(self) -> None:
+        """Authors written before ``authors.spelling`` existed get theirs, once: the same-spelling
+        shortcut must find every one of them."""
+        while True:
+            rows = self.conn.execute(
+                "SELECT id, family, given, initials FROM authors WHERE spelling IS NULL AND literal IS NULL LIMIT 50000"
+            ).fetchall()
+            if not rows:
+                return
+            with self.db.atomic():
+                self.conn.executemany("UPDATE authors SET spelling = ? WHERE id = ?", [
+                    (_spelling_of(_fold(family or ""), initials, _given_words(given)), author_id)
+                    for author_id, family, given, initials in rows])
 
     def _clear_caches(self) -> None:
         self._tag_ids.clear()
@@ -283,6 +329,7 @@ class Loader:
         self._coauthor_keys_total = 0
         self._journal_by_key: Dict[str, Optional[int]] = {}
         self._journal_rows: Dict[int, dict] = {}
+        self._journal_by_args: Dict[tuple, int] = {}
         self._institution_ids: Dict[str, int] = {}
         self._known_variants: set = set()
 
@@ -303,8 +350,10 @@ class Loader:
             self._author_by_orcid = {}
         if len(self._known_variants) > CACHE_LIMIT:
             self._known_variants = set()
-        if len(self._journal_by_key) > CACHE_LIMIT or len(self._journal_rows) > CACHE_LIMIT:
-            self._journal_by_key, self._journal_rows = {}, {}
+
+        if len(self._journal_by_key) > CACHE_LIMIT or len(self._journal_rows) > CACHE_LIMIT \
+                or len(self._journal_by_args) > CACHE_LIMIT:
+            self._journal_by_key, self._journal_rows, self._journal_by_args = {}, {}, {}
         if len(self._tag_ids) > CACHE_LIMIT:
             self._tag_ids.clear()
         if len(self._institution_ids) > CACHE_LIMIT:
@@ -338,18 +387,24 @@ class Loader:
         from .sources import detect, module_for
 
         fmt = fmt or detect(path)
-        digest = sha256_of(path)
+        module = module_for(fmt)
         result = LoadResult(path=path, format=fmt)
         existing = self.db.execute(
             "SELECT id, sha256 FROM sources WHERE path = ?", [path]
         ).fetchone()
+        in_child = self.parallel_parse and _can_fork() and os.path.getsize(path) >= PARALLEL_PARSE_BYTES
+        if in_child:
+            # Started first: while it parses its first records, this process hashes the file and
+            # readies the ISO 4 word list, instead of making it wait for them.
+            records = _ParsedInChild(module.__name__, path, skip_bad, fmt)
+            norm.warm_up()
+        digest = sha256_of(path)
         if existing and existing[1] == digest and not force:
+            if in_child:
+                records.close()
             result.skipped_file = True
             return result
-        module = module_for(fmt)
-        if self.parallel_parse and _can_fork() and os.path.getsize(path) >= PARALLEL_PARSE_BYTES:
-            records = _ParsedInChild(module.__name__, path, skip_bad, fmt)
-        else:
+        if not in_child:
             records = _parse(module, path, skip_bad)
         try:
             self.load_records(records, path=path, fmt=fmt, sha256=digest, result=result,
@@ -382,10 +437,15 @@ class Loader:
             # The transaction was rolled back: ids cached during it may no longer exist.
             self._clear_caches()
             self._touched_works.clear()
+            self._renamed_authors.clear()
+            self._variant_rows = []  # their authors were rolled back with the file
             raise
         finally:
             self._in_load = False
             if collecting:
+                # What the load left alive (caches, above all) is long-lived and acyclic: kept out of
+                # the cyclic collector's reach, or its next full pass would walk all of it, file after file.
+                gc.freeze()
                 gc.enable()
         self.loaded_any = True
         return result
@@ -409,6 +469,7 @@ class Loader:
                 setattr(result, outcome, getattr(result, outcome) + 1)
                 if progress is not None:
                     progress(1)
+            self._write_variants()
             self.conn.execute("UPDATE sources SET records = ? WHERE id = ?", [result.records, source_id])
             self._refresh_touched()
 
@@ -432,9 +493,10 @@ class Loader:
 
     def find_work(self, columns: dict) -> Optional[int]:
         execute = self.conn.execute
-        for column in ("doi", "pmid", "pmcid"):
-            if columns.get(column):
-                row = execute(f"SELECT id FROM works WHERE {column} = ? LIMIT 1", [columns[column]]).fetchone()
+        for column, sql in _WORK_BY_IDENTIFIER:
+            value = columns.get(column)
+            if value:
+                row = execute(sql, (value,)).fetchone()
                 if row:
                     return row[0]
         if columns.get("zotero_key"):
@@ -477,8 +539,10 @@ class Loader:
             columns["source_rank"] = rank
             columns.update(self._journal_columns_for(prepared.journal))
             outcome = self._add_work(record, prepared, source_id)
-            self._write_variants()
+            if not self._in_load or len(self._variant_rows) >= VARIANT_BATCH:
+                self._write_variants()  # in a load, the rest at the end of the file
             return outcome
+        self._write_variants()  # before this record's, in the order they came
         before = self._snapshot(work_id)
         current = self._get("works", work_id)
         current_rank = current.get("source_rank") or 0
@@ -510,7 +574,7 @@ class Loader:
         columns["author_names"] = json.dumps([name for name, _ in authors], ensure_ascii=False) if authors else None
         names = sorted({name for name, _ in tags})
         columns["tag_names"] = json.dumps(names, ensure_ascii=False) if names else None
-        work_id = self.conn.execute(self._insert_work_sql, [columns.get(c) for c in self._work_columns]).lastrowid
+        work_id = self.conn.execute(self._insert_work_sql, list(map(columns.get, self._work_columns))).lastrowid
         if creators:
             self.conn.executemany(
                 "INSERT INTO work_authors (work_id, author_id, position, role, name_as_written) VALUES (?, ?, ?, ?, ?)",
@@ -549,7 +613,13 @@ class Loader:
             return {}
         if args[0] == "container":
             return {"container_title": args[1]}
-        return {"journal_id": self.journal_id(*args[1:])}
+        # The same title, abbreviation, ISSNs and publisher come with every paper of a journal: once
+        # they have been through ``journal_id``, going through again finds the same row and changes nothing.
+        key = (args[1], args[2], tuple(args[3]), args[4])
+        journal = self._journal_by_args.get(key)
+        if journal is None:
+            journal = self._journal_by_args[key] = self.journal_id(*args[1:])
+        return {"journal_id": journal}
 
     def _journal_for_key(self, key: str) -> Optional[int]:
         if key in self._journal_by_key:
@@ -648,6 +718,7 @@ class Loader:
         self.conn.execute("DELETE FROM journals WHERE id = ?", [drop])
         # Keys pointing at the dropped row now point at the kept one.
         self._journal_by_key = {k: (keep if v == drop else v) for k, v in self._journal_by_key.items()}
+        self._journal_by_args = {}  # the merged row may now be completed differently
         self._journal_rows.pop(drop, None)
         self._complete_journal(
             keep, dropped["title"], dropped["abbreviation"],
@@ -670,12 +741,9 @@ class Loader:
                   people: Optional[List[_Author]] = None, prepared: Optional["_Prepared"] = None) -> None:
         """``people``: for a new work, the authors already written for it (co-author bookkeeping)."""
         prepared = prepared or _prepare(record, None)
-        for role in CREATOR_ROLES:
+        for role, persons in prepared.people.items():  # in CREATOR_ROLES order, only those present
             if new and role == "author":
                 continue  # written with the work itself (``_add_work``)
-            persons = record.get(role)
-            if not persons:
-                continue
             existing = {}
             if not new:
                 have = self.conn.execute(
@@ -709,8 +777,8 @@ class Loader:
             else:
                 self._forget_coauthors(work_id)
 
-    def _record_variants(self, work_id: int, role: str, people: List[dict]) -> None:
-        """A lower-ranked source's spelling of the same people, position by position."""
+    def _record_variants(self, work_id: int, role: str, people: List[tuple]) -> None:
+        """A lower-ranked source's spelling of the same people (``_person`` tuples), position by position."""
         slots = dict(self.conn.execute(
             """SELECT work_authors.position, authors.id FROM work_authors JOIN authors ON authors.id = author_id
                WHERE work_id = ? AND role = ?""", [work_id, role]).fetchall())
@@ -719,13 +787,12 @@ class Loader:
             if author_id is None:
                 continue
             author = self._author_entry(author_id)
-            family = _clean(person.get("family"))
-            same_family = family and _fold(family) == _fold(author.family or "")
-            initials = person.get("initials") or _initials_of(person.get("given"))
+            family, given, initials, written, folded = person[0], person[1], person[4], person[_WRITTEN], person[8]
+            same_family = family and folded == _fold(author.family or "")
             if same_family and norm.initials_compatible(initials or "", author.initials or ""):
                 self.conn.execute(
                     "INSERT OR IGNORE INTO author_variants (author_id, name, family, given, works) VALUES (?, ?, ?, ?, 0)",
-                    [author_id, _written(person), family, _clean(person.get("given"))],
+                    [author_id, written, family, given],
                 )
 
     @staticmethod
@@ -766,12 +833,34 @@ class Loader:
             author = self._authors_by_id[author_id]
         return author
 
-    def _author_with_orcid(self, orcid: str) -> Optional[_Author]:
+    def _author_with_orcid(self, orcid: str, given_length: int = 0, initials: Optional[str] = None) -> Optional[_Author]:
+        """The author with this ORCID; read alone from the table (not cached, with all namesakes) when
+        the person, as written here, would change nothing about them."""
         if orcid not in self._author_by_orcid:
             row = self.conn.execute("SELECT id FROM authors WHERE orcid = ? ORDER BY id LIMIT 1", [orcid]).fetchone()
             self._author_by_orcid[orcid] = row[0] if row else None
         author_id = self._author_by_orcid[orcid]
-        return self._author_entry(author_id) if author_id is not None else None
+        if author_id is None:
+            return None
+        cached = self._authors_by_id.get(author_id)
+        if cached is not None:
+            return cached
+        if SPELLING_SHORTCUT:
+            alone = _Author(*self.conn.execute(f"SELECT {AUTHOR_COLUMNS} FROM authors WHERE id = ?", [author_id]).fetchone())
+            if not _would_change(alone, given_length, initials, orcid):
+                return alone
+        return self._author_entry(author_id)
+
+    def _stored_same_spelling(self, key: str, spelling: str, words: Tuple[str, ...]) -> Optional[_Author]:
+        """The author the same-spelling shortcut would choose from the bucket of ``key``, read from the
+        table by ``authors.spelling`` instead of loading the bucket. The object is not cached: it
+        stands for its row only until the record is written (nothing changes it)."""
+        for row in self.conn.execute(
+                f"SELECT {AUTHOR_COLUMNS} FROM authors WHERE spelling = ? AND name_key = ? ORDER BY id", [spelling, key]):
+            candidate = _Author(*row)
+            if candidate.given_words == words or _words_compatible(candidate.given_words, words):
+                return candidate
+        return None
 
     def resolve_author(self, person: dict, coauthor_keys: List[str], same_slot: Optional[int] = None) -> int:
         """One author row per person as far as the evidence allows (see docs/identity.md)."""
@@ -784,13 +873,31 @@ class Loader:
                         same_slot: Optional[int]) -> _Author:
         """``resolve_author`` for a ``_person`` tuple at ``position`` (1-based) among ``work_keys``
         (the name keys of the work's people: the others are its co-authors)."""
-        family, given, literal, orcid, initials, key, written, _, folded, words = person
+        family, given, literal, orcid, initials, key, written, _, folded, words, spelling, given_length = person
         chosen = None
         if orcid:
-            chosen = self._author_with_orcid(orcid)
+            chosen = self._author_with_orcid(orcid, given_length, initials)
+        elif literal is None and SPELLING_SHORTCUT and key not in self._authors_by_key \
+                and key not in self._authors_by_key_old:
+            # Namesakes not in memory: the table's index of spellings finds a name seen before and
+            # spelled the same (most people, most of the time) without reading them all in; only a
+            # person met for the first time, or spelled another way, needs them all (the walk).
+            stored = self._stored_same_spelling(key, spelling, words)
+            if stored is not None and not _would_change(stored, given_length, initials, orcid):
+                if (stored.id, written) not in self._known_variants:
+                    self._variant_rows.append((stored.id, written, family, given))
+                return stored
         if chosen is None:
             mine = initials or ""
-            bucket = self._authors_named(key)
+            bucket = self._authors_by_key.get(key) or self._authors_named(key)
+            if literal is None and SPELLING_SHORTCUT:
+                # The walk below would stop at the first same-spelled author it meets: look there first.
+                for candidate in bucket.spellings.get(spelling, ()):
+                    if not (orcid and candidate.orcid and candidate.orcid != orcid) and (
+                            candidate.given_words == words or _words_compatible(candidate.given_words, words)):
+                        chosen = candidate
+                        break
+        if chosen is None:
             supported = []  # compatible spellings with shared evidence: the same work, or a co-author
             for candidate in (bucket.all if literal is not None else bucket.candidates(folded, mine, words)):
                 if orcid and candidate.orcid and candidate.orcid != orcid:
@@ -815,8 +922,9 @@ class Loader:
         if chosen is None:
             name = norm.display_name(family, given, literal)
             author_id = self.conn.execute(
-                "INSERT INTO authors (family, given, initials, literal, orcid, name_key, name) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [family, given, initials or None, literal, orcid, key, name],
+                "INSERT INTO authors (family, given, initials, literal, orcid, name_key, name, spelling) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [family, given, initials or None, literal, orcid, key, name, spelling if literal is None else None],
             ).lastrowid
             bucket = self._cached_bucket(key)  # loaded above, for the rules
             chosen = self._authors_by_id[author_id] = _Author(
@@ -827,13 +935,16 @@ class Loader:
                 self._author_by_orcid[orcid] = author_id
         else:
             update = {}
-            if given and len(given.replace(".", "").replace(" ", "")) > len((chosen.given or "").replace(".", "").replace(" ", "")):
+            if given_length > chosen.given_length:
                 update["given"] = given
                 update["name"] = norm.display_name(chosen.family or family, given, chosen.literal)
             if initials and len(initials) > len(chosen.initials or ""):
                 update["initials"] = initials
             if orcid and not chosen.orcid:
                 update["orcid"] = orcid
+            if ("given" in update or "initials" in update) and chosen.literal is None:
+                update["spelling"] = _spelling_of(chosen.folded_family, update.get("initials", chosen.initials),
+                                                  _given_words(update.get("given", chosen.given)))
             if update:
                 self._update("authors", chosen.id, update)
                 old_initials, old_words = chosen.initials, chosen.given_words
@@ -841,7 +952,7 @@ class Loader:
                     chosen.set_given(update["given"])
                 if "name" in update and update["name"] != chosen.name:
                     chosen.name = update["name"]
-                    self._stale = True  # works listing this author show the old name until refreshed
+                    self._renamed_authors.add(chosen.id)  # their works show the old name until refreshed
                 if "initials" in update:
                     chosen.initials = update["initials"]
                 if "given" in update or "initials" in update:
@@ -979,15 +1090,20 @@ class Loader:
             self._affiliations(work_id, record["affiliations"], new)
 
     def _citations(self, work_id: int, references: List[dict], new: bool = False) -> None:
-        self._write_citations(work_id, _citation_rows(references), new)
+        self._write_citations(work_id, _citations_json(_citation_rows(references)), new)
 
-    def _write_citations(self, work_id: int, rows: List[tuple], new: bool = False) -> None:
+    def _write_citations(self, work_id: int, rows_json: Optional[str], new: bool = False) -> None:
+        """``rows_json``: ``_citations_json`` of the work's ``_citation_rows``."""
         if not new:
             self.conn.execute("DELETE FROM citations WHERE citing_work_id = ?", [work_id])
-        if rows:
-            self.conn.executemany(
+        if rows_json:
+            # SQLite reads the rows out of one JSON text: a work's tens of references cost one
+            # statement, and no Python object each on their way from the parser process.
+            self.conn.execute(
                 """INSERT INTO citations (citing_work_id, position, raw, doi, pmid, pmcid, cited_work_id)
-                   VALUES (?, ?, ?, ?, ?, ?, NULL)""", [(work_id, *row) for row in rows])
+                   SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+                          json_extract(value, '$[3]'), json_extract(value, '$[4]'), NULL
+                   FROM json_each(?) ORDER BY key""", [work_id, rows_json])
 
     def resolve_citations(self) -> None:
         """Point every citation at the work in the library it names, by DOI, PMID or PMCID (in that
@@ -1093,7 +1209,16 @@ class Loader:
     def _refresh_touched(self) -> None:
         touched, self._touched_works = sorted(self._touched_works), set()
         stale, self._stale = self._stale, False
-        if not stale:
+        renamed, self._renamed_authors = self._renamed_authors, set()
+        if not stale and renamed:
+            listing = set()
+            renamed_ids = sorted(renamed)
+            for start in range(0, len(renamed_ids), REFRESH_CHUNK):
+                chunk = renamed_ids[start:start + REFRESH_CHUNK]
+                listing.update(row[0] for row in self.conn.execute(
+                    f"SELECT work_id FROM work_authors WHERE author_id IN ({','.join('?' for _ in chunk)})", chunk))
+            touched = [work_id for work_id in touched if work_id in listing]
+        elif not stale:
             # Each touched work was written whole (added) or refreshed as it was merged, and no
             # author or collection name has changed since: nothing to rewrite.
             return
@@ -1276,7 +1401,7 @@ class _Prepared(NamedTuple):
     journal: Optional[tuple]            # ``_journal_args``
     people: Dict[str, List[tuple]]      # role -> ``_person`` tuples
     tags: List[Tuple[str, str]]         # (name, kind)
-    citations: List[tuple]              # ``_citation_rows``
+    citations: Optional[str]            # ``_citations_json`` of ``_citation_rows``
 
 
 def _prepare(record: Record, fmt: Optional[str]) -> _Prepared:
@@ -1289,7 +1414,7 @@ def _prepare(record: Record, fmt: Optional[str]) -> _Prepared:
         journal=_journal_args(record, columns["type"]) if fmt is not None else None,
         people=people,
         tags=_tags_of(record),
-        citations=_citation_rows(references) if references else [],
+        citations=_citations_json(_citation_rows(references)) if references else None,
     )
 
 
@@ -1316,7 +1441,25 @@ _WRITTEN, _RAW_KEY = 6, 7
 def _person(person: dict) -> tuple:
     """A creator as ``resolve_author`` compares it: (family, given, literal, ORCID, initials, name key,
     name as written, name key of the name as given (what co-author lists hold), folded family,
-    given-name words)."""
+    given-name words, spelling (``_Bucket.spellings``' key), ``_given_length``)."""
+    get = person.get
+    parts = (get("family"), get("given"), get("literal"), get("ORCID"), get("orcid"), get("initials"))
+    try:
+        return _person_of_parts(parts)
+    except TypeError:  # a part that is not a string (a list, a dict): not cacheable, and rare
+        return _person_uncached(person)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _person_of_parts(parts: tuple) -> tuple:
+    # A library names the same people again and again, spelled the same way.
+    return _person_uncached({name: value for name, value in zip(_PERSON_PARTS, parts) if value is not None})
+
+
+_PERSON_PARTS = ("family", "given", "literal", "ORCID", "orcid", "initials")
+
+
+def _person_uncached(person: dict) -> tuple:
     family = _clean(person.get("family"))
     given = _clean(person.get("given"))
     literal = _clean(person.get("literal")) if not family else None
@@ -1326,8 +1469,14 @@ def _person(person: dict) -> tuple:
     orcid = _orcid(person.get("ORCID") or person.get("orcid"))
     initials = person.get("initials") or _initials_of(given)
     key = Loader._person_key({"family": family, "given": given, "literal": literal, "initials": initials})
+    folded, words = _fold(family or ""), _given_words(given)
     return (family, given, literal, orcid, initials, key, _written(person), Loader._person_key(person),
-            _fold(family or ""), _given_words(given))
+            folded, words, _spelling_of(folded, initials, words), _given_length(given))
+
+
+def _given_length(given: Optional[str]) -> int:
+    """How much of a given name is written: a longer one ("Jane H.") replaces a shorter ("J. H.")."""
+    return len(given.replace(".", "").replace(" ", "")) if given else 0
 
 
 def _tags_of(record: Record) -> List[Tuple[str, str]]:
@@ -1352,6 +1501,10 @@ def _citation_rows(references: List[dict]) -> List[tuple]:
         raw = _clean(reference.get("raw") or reference.get("unstructured") or reference.get("title"))
         rows.append((position, raw, doi, pmid, pmcid))
     return rows
+
+
+def _citations_json(rows: List[tuple]) -> Optional[str]:
+    return json.dumps(rows, ensure_ascii=False) if rows else None
 
 
 _NORMAL_DOI = re.compile(r"10\.\d{4,9}/\S*[^\s.,;]")
@@ -1387,6 +1540,7 @@ class _ParsedInChild:
         self._process.start()
         writer.close()
         self.errors: List[ParseError] = []
+        self._finished = False
         self._records = self._receive()
 
     def __iter__(self):
@@ -1405,6 +1559,7 @@ class _ParsedInChild:
                 yield from payload
             elif kind == "end":
                 self.errors.extend(ParseError(*error) for error in payload)
+                self._finished = True
                 return
             elif kind == "parse-error":
                 raise ParseError(*payload)
@@ -1413,9 +1568,20 @@ class _ParsedInChild:
 
     def close(self) -> None:
         self._reader.close()
+        if self._finished:
+            # It has sent its last message and is exiting; tearing down a copy of a large parent
+            # takes the kernel a moment, which this process need not wait for (multiprocessing
+            # reaps it when the next child starts, or at exit).
+            return
         if self._process.is_alive():
             self._process.terminate()
         self._process.join()
+
+
+_READ_WITH_PREPARED = frozenset({
+    "title", "DOI", "PMID", "PMCID", "source_key", "id", "zotero_key", "zotero_library", "collections",
+    "notes", "affiliations",
+})
 
 
 def _parse_to_pipe(module_name: str, path: str, skip_bad: bool, fmt: str, writer) -> None:
@@ -1433,8 +1599,11 @@ def _parse_to_pipe(module_name: str, path: str, skip_bad: bool, fmt: str, writer
         gc.disable()  # as in load_records: records are acyclic, and the child lives for one file
         for record in records:
             try:
-                record["_prepared"] = _prepare(record, fmt)
-                record.pop("references", None)  # its rows are in _prepared: not sent twice
+                prepared = _prepare(record, fmt)
+                # What the parent reads of a prepared record (``load_record`` and what it calls); the
+                # rest (abstract, references …) is in ``prepared`` already: not pickled twice.
+                record = {key: value for key, value in record.items() if key in _READ_WITH_PREPARED}
+                record["_prepared"] = prepared
             except Exception:  # noqa: BLE001 - see the docstring
                 record.pop("_prepared", None)
             batch.append(record)
@@ -1471,6 +1640,9 @@ def _denormalised(authors: List[tuple], tags: List[str], collections: List[str],
         json.dumps(collections, ensure_ascii=False) if collections else None,
         "\n\n".join(excerpts) or None,
     )
+
+
+_WORK_BY_IDENTIFIER = [(column, f"SELECT id FROM works WHERE {column} = ? LIMIT 1") for column in ("doi", "pmid", "pmcid")]
 
 
 class _Unknown:

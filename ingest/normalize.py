@@ -300,6 +300,11 @@ def cite_key_base(family: Optional[str], year, title: Optional[str]) -> str:
     return f"{author}{year or ''}{words[0] if words else ''}"
 
 
+def warm_up() -> None:
+    """Load what the first journal title would otherwise wait for (the LTWA, a third of a second)."""
+    _iso4()
+
+
 @functools.lru_cache(maxsize=1)
 def _iso4():
     # pyiso4 ships the ISSN centre's List of Title Word Abbreviations (LTWA); loading it takes ~0.7 s,

@@ -48,7 +48,7 @@ TABLES: Dict[str, dict] = {
     "authors": {
         "columns": {
             "id": int, "name": str, "family": str, "given": str, "initials": str, "literal": str,
-            "orcid": str, "name_key": str,
+            "orcid": str, "name_key": str, "spelling": str,
         },
         "pk": "id",
     },
@@ -161,6 +161,12 @@ TABLES: Dict[str, dict] = {
     },
 }
 
+# Indexes of earlier builds that a later one replaced (dropped when found). authors' name keys are
+# indexed with the id (namesakes are read in id order, unsorted); work_authors' index on author_id
+# holds work_id too: an author's works (their page, ``?_author=``, the co-authors the identity
+# rules ask about) come from the index alone.
+REPLACED_INDEXES = ("idx_authors_name_key", "idx_work_authors_author_id")
+
 # (table, columns, unique)
 INDEXES: List[Tuple[str, Tuple[str, ...], bool]] = [
     ("works", ("year",), False),
@@ -174,14 +180,15 @@ INDEXES: List[Tuple[str, Tuple[str, ...], bool]] = [
     ("works", ("cite_key",), False),
     ("works", ("language",), False),
     ("works", ("year", "journal_id"), False),
-    ("authors", ("name_key",), False),
+    ("authors", ("name_key", "id"), False),
+    ("authors", ("spelling", "id"), False),
     ("authors", ("orcid",), False),
     ("authors", ("name",), False),
     ("journals", ("title_key",), False),
     ("journals", ("issn",), False),
     ("journal_names", ("journal_id",), False),
     ("author_variants", ("name",), False),
-    ("work_authors", ("author_id",), False),
+    ("work_authors", ("author_id", "work_id"), False),
     ("work_authors", ("role",), False),
     ("citations", ("cited_work_id",), False),
     ("citations", ("doi",), False),
@@ -218,10 +225,11 @@ LOOKUP_INDEXES: List[Tuple[str, Tuple[str, ...], bool]] = [
     ("works", ("title_key",), False),
     ("works", ("zotero_key",), False),
     ("works", ("journal_id",), False),
-    ("authors", ("name_key",), False),
+    ("authors", ("name_key", "id"), False),
+    ("authors", ("spelling", "id"), False),
     ("authors", ("orcid",), False),
     ("journal_names", ("journal_id",), False),
-    ("work_authors", ("author_id",), False),
+    ("work_authors", ("author_id", "work_id"), False),
     ("collections", ("key",), True),
     ("collection_works", ("work_id",), False),
     ("tags", ("name",), True),
@@ -329,6 +337,8 @@ def ensure_tables(db: sqlite_utils.Database) -> None:
 
 def ensure_lookup_indexes(db: sqlite_utils.Database) -> None:
     """The indexes a load needs while it runs (LOOKUP_INDEXES); idempotent and quick when present."""
+    for name in REPLACED_INDEXES:
+        db.execute(f"DROP INDEX IF EXISTS [{name}]")
     _create_indexes(db, LOOKUP_INDEXES)
 
 
@@ -337,38 +347,57 @@ def _create_indexes(db: sqlite_utils.Database, indexes) -> None:
         db[table].create_index(columns, unique=unique, if_not_exists=True, find_unique_name=False)
 
 
-# What the works page's facets count when nothing is selected, counted once per build into
-# ``facet_counts`` (facet, value, count). At a million works the author facet takes seconds to
-# count and the others 0.1–0.3 s each, against a facet time limit of 200 ms; the database is served
-# immutable, so these numbers cannot change under the server. Each query gives (value, count) exactly
-# as the facet would on the unfiltered page (plugins/related_facets.py and Datasette's column facets);
-# a facet plugin reads ``facet_counts`` for an unfiltered page and counts as usual otherwise.
-FACET_COUNTS: Dict[str, str] = {
-    "year": "SELECT year, COUNT(*) FROM works WHERE year IS NOT NULL GROUP BY year",
-    "type": "SELECT type, COUNT(*) FROM works WHERE type IS NOT NULL GROUP BY type",
-    "journal_id": "SELECT journal_id, COUNT(*) FROM works WHERE journal_id IS NOT NULL GROUP BY journal_id",
-    "language": "SELECT language, COUNT(*) FROM works WHERE language IS NOT NULL GROUP BY language",
-    "author": "SELECT author_id, COUNT(DISTINCT work_id) FROM work_authors WHERE role = 'author' GROUP BY author_id",
-    "tag": "SELECT tag_id, COUNT(DISTINCT work_id) FROM work_tags GROUP BY tag_id",
-    "institution": "SELECT institution_id, COUNT(DISTINCT work_id) FROM affiliations GROUP BY institution_id",
+# What the works page's facets count, counted once per build into ``facet_counts`` (facet, given,
+# value, count): at a million works the author facet takes seconds to count and the others 0.1–0.3 s
+# each, against Datasette's facet time limit of 200 ms. The database is served immutable, so these
+# numbers cannot change under the server; plugins/related_facets.py (the ``related``, ``counted``
+# and ``year_chart`` facets) reads them and counts as usual on any other page.
+#
+# Each facet ("table.facet") as the (work, value) pairs it counts, distinct:
+FACET_PAIRS: Dict[str, str] = {
+    "works.year": "SELECT id, year FROM works WHERE year IS NOT NULL",
+    "works.type": "SELECT id, type FROM works WHERE type IS NOT NULL",
+    "works.journal_id": "SELECT id, journal_id FROM works WHERE journal_id IS NOT NULL",
+    "works.language": "SELECT id, language FROM works WHERE language IS NOT NULL",
+    "works.author": "SELECT DISTINCT work_id, author_id FROM work_authors WHERE role = 'author'",
+    "works.tag": "SELECT DISTINCT work_id, tag_id FROM work_tags",
+    "works.institution": "SELECT DISTINCT work_id, institution_id FROM affiliations",
     # A collection counts the works of its sub-collections too.
-    "collection": """
+    "works.collection": """
         WITH RECURSIVE tree(ancestor, id) AS (
           SELECT id, id FROM collections
           UNION SELECT tree.ancestor, collections.id FROM collections JOIN tree ON collections.parent_id = tree.id)
-        SELECT tree.ancestor, COUNT(DISTINCT collection_works.work_id) FROM collection_works
-        JOIN tree ON tree.id = collection_works.collection_id GROUP BY tree.ancestor""",
+        SELECT DISTINCT collection_works.work_id, tree.ancestor FROM collection_works
+        JOIN tree ON tree.id = collection_works.collection_id""",
 }
+# Pages counted besides the unfiltered one (given ""): one works column filtered to one value
+# (given "year=2024"), for each value. Of each facet, the FACET_STORED values with most works are
+# kept: Datasette shows 30 and asks for one more to know whether there are others.
+FACET_GIVEN = ("year", "type", "journal_id")
+FACET_STORED = 31
 
 
 def count_facets(db: sqlite_utils.Database) -> None:
-    """(Re)build ``facet_counts`` from FACET_COUNTS, in one transaction."""
+    """(Re)build ``facet_counts`` from FACET_PAIRS and FACET_GIVEN, in one transaction."""
     with db.atomic():
         db.execute("DROP TABLE IF EXISTS facet_counts")
-        db.execute("CREATE TABLE facet_counts (facet TEXT NOT NULL, value, count INTEGER NOT NULL)")
-        for facet, sql in FACET_COUNTS.items():
-            db.execute(f"INSERT INTO facet_counts (facet, value, count) SELECT ?, * FROM ({sql})", [facet])
-        db.execute("CREATE INDEX idx_facet_counts_facet_count ON facet_counts (facet, count DESC, value)")
+        db.execute("CREATE TABLE facet_counts (facet TEXT NOT NULL, given TEXT NOT NULL, value, count INTEGER NOT NULL)")
+        for facet, pairs in FACET_PAIRS.items():
+            table = facet.split(".", 1)[0]
+            db.execute(f"""WITH pairs(work_id, value) AS ({pairs})
+                INSERT INTO facet_counts (facet, given, value, count)
+                SELECT ?, '', value, COUNT(*) FROM pairs GROUP BY value""", [facet])
+            for column in FACET_GIVEN:
+                db.execute(f"""WITH pairs(work_id, value) AS ({pairs})
+                    INSERT INTO facet_counts (facet, given, value, count)
+                    SELECT ?, ? || given, value, count FROM (
+                      SELECT [{table}].[{column}] AS given, pairs.value AS value, COUNT(*) AS count,
+                        ROW_NUMBER() OVER (PARTITION BY [{table}].[{column}] ORDER BY COUNT(*) DESC, pairs.value) AS rank
+                      FROM pairs JOIN [{table}] ON [{table}].id = pairs.work_id
+                      WHERE [{table}].[{column}] IS NOT NULL
+                      GROUP BY [{table}].[{column}], pairs.value)
+                    WHERE rank <= ?""", [facet, f"{column}=", FACET_STORED])
+        db.execute("CREATE INDEX idx_facet_counts ON facet_counts (facet, given, count DESC, value)")
 
 
 def finalize(db: sqlite_utils.Database, rebuild_fts: bool = True) -> None:

@@ -1,4 +1,5 @@
-"""Facets over a junction table (authors, tags, collections of works) that stay fast at 100k works.
+"""Facets that stay fast at a million works: over a junction table (authors, tags, collections of
+works), column facets counted at build time, and the works-per-year chart's counts.
 
 Datasette's array facets read a JSON column of every row the page selects (``json_each`` over
 ``select *`` of the whole table): 2–20 s at 100,000 works, far past the 200 ms facet time limit.
@@ -21,6 +22,22 @@ Configured in metadata.yml, one entry per facet in the table's ``facets`` list::
         parent: parent_id         # optional: values form a tree (collections); a value counts and
                                   # selects its descendants' rows too
 
+On a page with no filter, search or selection, or with one column filter (``?year=2024``), the
+counts are read from ``facet_counts``, where ``refsette ingest`` stores them once per build
+(``FACET_PAIRS`` and ``FACET_GIVEN`` in ingest/schema.py): at a million works the author facet takes
+seconds to count, and year, type or journal 0.1–0.3 s each, against Datasette's 200 ms facet time
+limit. The database is served immutable, so those are the page's numbers. Anything not stored (other
+pages, more values than were kept, a database built by something else) is counted as usual.
+
+A ``counted`` facet is a column facet that does this (same values, labels, links, and
+``"type": "column"`` in the JSON); it counts like Datasette's on any other page::
+
+    facets:
+      - counted: year
+
+A ``year_chart`` facet (``- year_chart: year``) counts the page's rows per year, every year (not the
+top 30), with the page's filters and search; plugins/year_chart.py draws it.
+
 This module must not import ``ingest``: ``datasette publish`` copies only the plugins folder.
 """
 
@@ -31,13 +48,57 @@ from typing import Dict, List, Optional, Tuple
 
 from datasette import hookimpl
 from datasette.database import QueryInterrupted
-from datasette.facets import Facet
+from datasette.facets import ColumnFacet, Facet
 from datasette.filters import FilterArguments
-from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
+from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args, path_with_replaced_args
 
 TYPE = "related"
 # Datasette's table SQL is "select <columns> from <table> <where>": no where, no filter.
 _HAS_WHERE = re.compile(r"\)?\s+where\s+", re.IGNORECASE)
+
+
+# Query arguments that change how a page looks, not which rows it selects.
+PRESENTATION = {"_size", "_sort", "_sort_desc", "_labels", "_nolabels", "_col", "_nocol", "_json", "_shape",
+                "_trace", "_extra", "_nofacet", "_nocount", "_next", "_timelimit", "_ttl", "_context"}
+# Values kept per facet of a filtered page (FACET_STORED in ingest/schema.py): all of the
+# unfiltered page's are kept.
+STORED_PER_PAGE = 31
+
+
+def unfiltered(sql: str) -> bool:
+    return not _HAS_WHERE.search(sql.split(" from ", 1)[-1])
+
+
+def selection_key(request, sql: str) -> Optional[str]:
+    """How ``facet_counts`` names the rows this page selects: "" for all of them, "year=2024" for one
+    column equal to one value; None for any other selection (nothing is stored for it)."""
+    chosen = []
+    for key in request.args.keys():
+        if key in PRESENTATION or key.startswith("_facet"):
+            continue
+        values = request.args.getlist(key)
+        if key.startswith("_") or "__" in key or len(values) != 1:
+            return None
+        chosen.append(f"{key}={values[0]}")
+    if not chosen:
+        return "" if unfiltered(sql) else None
+    return chosen[0] if len(chosen) == 1 else None
+
+
+async def stored_counts(datasette, database: str, facet: str, given: Optional[str], limit: int) -> Optional[List[dict]]:
+    """{value, count} of ``facet`` ("table.facet") on the page ``given`` (``selection_key``), most
+    first, at most ``limit``; None when they are not all stored."""
+    if given is None:
+        return None
+    db = datasette.get_database(database)
+    if not (await db.execute("select 1 from pragma_table_info('facet_counts') where name = 'given'")).rows:
+        return None  # not counted at build time (or by a build that counted the unfiltered page only)
+    rows = [{"value": row["value"], "count": row["count"]} for row in await db.execute(
+        "select value, count from facet_counts where facet = ? and given = ? order by count desc, value limit ?",
+        [facet, given, limit])]
+    if given and len(rows) >= STORED_PER_PAGE and limit > STORED_PER_PAGE:
+        return None  # kept only the first values of this page's
+    return rows or None
 
 
 def related_configs(table_metadata: Optional[dict]) -> List[dict]:
@@ -128,13 +189,15 @@ class RelatedFacet(Facet):
             config = configs.get(source_and_config["config"].get("name"))
             if config is None:
                 continue
-            inner = self.sql if _HAS_WHERE.search(self.sql.split(" from ", 1)[-1]) else None
+            inner = None if unfiltered(self.sql) else self.sql
             params = dict(self.params) if isinstance(self.params, dict) else {}
             _, match_params = match_sql(config, "t", "facet")
             params.update(match_params)
             selected = self.request.args.getlist(config["param"])
+            stored = await stored_counts(self.ds, self.database, f"{self.table}.{config['name']}",
+                                         selection_key(self.request, self.sql), size + 1)
             try:
-                rows = [dict(r) for r in await self.ds.execute(
+                rows = stored if stored is not None else [dict(r) for r in await self.ds.execute(
                     self.database, count_sql(config, inner, size + 1), params, truncate=False,
                     custom_time_limit=self.ds.setting("facet_time_limit_ms"))]
                 shown = {str(row["value"]) for row in rows[:size]}
@@ -178,9 +241,101 @@ class RelatedFacet(Facet):
         return {row["id"]: row["label"] for row in await self.ds.execute(self.database, sql, values)}
 
 
+class CountedFacet(ColumnFacet):
+    type = "counted"
+
+    async def facet_results(self):
+        given = selection_key(self.request, self.sql) if self.table else None
+        results = await self.stored_results(given) if given is not None else None
+        timed_out: List[str] = []
+        if results is None:
+            results, timed_out = await super().facet_results()
+        for result in results:
+            result["type"] = "column"  # to clients, it is one
+        return results, timed_out
+
+    async def stored_results(self, given: str) -> Optional[List[dict]]:
+        results = []
+        for source_and_config in self.get_configs():
+            config = source_and_config["config"]
+            result = await self.stored_result(config.get("column") or config["simple"], source_and_config["source"], given)
+            if result is None:
+                return None
+            results.append(result)
+        return results
+
+    async def stored_result(self, column: str, source: str, given: str) -> Optional[dict]:
+        """What ``ColumnFacet.facet_results`` gives for ``column``, from the stored counts."""
+        size = self.get_facet_size()
+        rows = await stored_counts(self.ds, self.database, f"{self.table}.{column}", given, size + 1)
+        if rows is None:
+            return None
+        shown = rows[:size]
+        expanded = await self.ds.expand_foreign_keys(self.database, self.table, column, [r["value"] for r in shown])
+        column_qs = f"{column}__exact" if column.startswith("_") else column
+        pairs = self.get_querystring_pairs()
+        values = []
+        for row in shown:
+            selected = (column_qs, str(row["value"])) in pairs
+            path = (path_with_removed_args(self.request, {column_qs: str(row["value"])}) if selected
+                    else path_with_added_args(self.request, {column_qs: row["value"]}))
+            values.append({
+                "value": row["value"], "label": expanded.get((column, row["value"]), row["value"]),
+                "count": row["count"], "selected": selected,
+                "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(path)),
+            })
+        return {
+            "name": column, "type": self.type, "hideable": source != "metadata",
+            "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet": column})),
+            "results": values, "truncated": len(rows) > size,
+        }
+
+
+class YearChartFacet(Facet):
+    """Counts per year of the rows the page selects: every year, not only the top ones."""
+
+    type = "year_chart"
+
+    async def facet_results(self):
+        results, timed_out = [], []
+        pairs = self.get_querystring_pairs()
+        given = selection_key(self.request, self.sql) if self.table else None
+        for source_and_config in self.get_configs():
+            config = source_and_config["config"]
+            column = config.get("column") or config["simple"]
+            name = config.get("name") or f"{column}_chart"
+            sql = (f"select {escape_sqlite(column)} as value, count(*) as count from ({self.sql}) "
+                   f"where {escape_sqlite(column)} is not null group by value order by value")
+            rows = await stored_counts(self.ds, self.database, f"{self.table}.{column}", given, 1_000_000)
+            try:
+                rows = sorted(rows, key=lambda row: row["value"]) if rows else await self.ds.execute(
+                    self.database, sql, self.params, truncate=False,
+                    custom_time_limit=self.ds.setting("facet_time_limit_ms"),
+                )
+            except QueryInterrupted:
+                timed_out.append(name)
+                continue
+            values = []
+            for row in rows:
+                selected = (column, str(row["value"])) in pairs
+                if selected:
+                    path = path_with_removed_args(self.request, {column: str(row["value"])})
+                else:
+                    path = path_with_replaced_args(self.request, {column: str(row["value"]), "_next": None})
+                values.append({
+                    "value": row["value"], "count": row["count"], "selected": selected,
+                    "toggle_url": self.ds.urls.path(path),
+                })
+            results.append({
+                "name": name, "type": self.type, "column": column, "results": values,
+                "hideable": False, "toggle_url": "", "truncated": False,
+            })
+        return results, timed_out
+
+
 @hookimpl
 def register_facet_classes():
-    return [RelatedFacet]
+    return [RelatedFacet, CountedFacet, YearChartFacet]
 
 
 @hookimpl

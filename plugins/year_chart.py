@@ -6,9 +6,9 @@ Two pieces:
   ``(year, count)`` pairs or of facet values (``{"value", "count", "toggle_url"}``); ``link`` is a URL
   with ``{year}`` in it that each bar points at. Years without works between the first and the last
   are drawn as gaps, so the time axis is true.
-- a facet type ``year_chart`` (``facets: [{year_chart: year}]`` in metadata.yml) that counts the rows
-  of the current table page per year with the page's own filters and search, under the facet time
-  limit; ``templates/_facet_results.html`` draws it above the facets. Its bars select that year.
+- the facet type ``year_chart`` (``facets: [{year_chart: year}]`` in metadata.yml, defined with the
+  other facets in plugins/related_facets.py) gives it the page's counts per year;
+  ``templates/_facet_results.html`` draws it above the facets. Its bars select that year.
 
 This module must not import ``ingest``: ``datasette publish`` copies only the plugins folder.
 """
@@ -18,9 +18,6 @@ from __future__ import annotations
 from typing import List, Optional, Tuple
 
 from datasette import hookimpl
-from datasette.database import QueryInterrupted
-from datasette.facets import Facet
-from datasette.utils import escape_sqlite, path_with_removed_args, path_with_replaced_args
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 720, 170
@@ -98,51 +95,6 @@ def year_chart(series, link: Optional[str] = None, label: str = "works", title: 
             out.append(f'<text class="tick" x="{x:.1f}" y="{HEIGHT - 6}" text-anchor="middle">{year}</text>')
     out.append("</svg>")
     return Markup("".join(out))
-
-
-class YearChartFacet(Facet):
-    """Counts per year of the rows the page selects: every year, not only the top ones."""
-
-    type = "year_chart"
-
-    async def facet_results(self):
-        results, timed_out = [], []
-        pairs = self.get_querystring_pairs()
-        for source_and_config in self.get_configs():
-            config = source_and_config["config"]
-            column = config.get("column") or config["simple"]
-            name = config.get("name") or f"{column}_chart"
-            sql = (f"select {escape_sqlite(column)} as value, count(*) as count from ({self.sql}) "
-                   f"where {escape_sqlite(column)} is not null group by value order by value")
-            try:
-                rows = await self.ds.execute(
-                    self.database, sql, self.params, truncate=False,
-                    custom_time_limit=self.ds.setting("facet_time_limit_ms"),
-                )
-            except QueryInterrupted:
-                timed_out.append(name)
-                continue
-            values = []
-            for row in rows:
-                selected = (column, str(row["value"])) in pairs
-                if selected:
-                    path = path_with_removed_args(self.request, {column: str(row["value"])})
-                else:
-                    path = path_with_replaced_args(self.request, {column: str(row["value"]), "_next": None})
-                values.append({
-                    "value": row["value"], "count": row["count"], "selected": selected,
-                    "toggle_url": self.ds.urls.path(path),
-                })
-            results.append({
-                "name": name, "type": self.type, "column": column, "results": values,
-                "hideable": False, "toggle_url": "", "truncated": False,
-            })
-        return results, timed_out
-
-
-@hookimpl
-def register_facet_classes():
-    return [YearChartFacet]
 
 
 @hookimpl

@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlite_utils
 
 from ingest.loader import Loader
+from ingest.schema import finalize
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -124,6 +125,7 @@ def build_library(path: Path) -> dict:
                 "work_id": ids["xss"], "author_id": ids["xss_author"], "institution_id": institution,
                 "raw": f"{name}, {city}, {country}", "position": 1, "part": 0,
             }, alter=True)
+    finalize(db, rebuild_fts=False)  # written after finish(): the stored facet counts are counted again
     ids["xss_institution"] = _one(db, "select id from institutions where name = ?", [INSTITUTIONS[0][0]])
     return ids
 

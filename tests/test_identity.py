@@ -115,3 +115,34 @@ def test_work_identity(tmp_path, first, second, same):
     base = work("Vulvodynia.", [{"family": "Haefner", "given": "H. K."}])
     db = load(tmp_path, ("ris", [{**base, **first}]), ("bibtex", [{**base, **second}]))
     assert db["works"].count == (1 if same else 2)
+
+
+@pytest.mark.parametrize("cache", ["roomy", "evicting"])
+def test_namesakes_out_of_memory_are_found_by_spelling_as_in_memory(tmp_path, monkeypatch, cache):
+    """Two Jane A. Smiths kept apart by their ORCIDs; a later Jane A. Smith without one is the first
+    of them, "Smith, Jane" without the initial is a namesake the walk judges, and an ORCID holder
+    spelled more fully completes her row — with every namesake in memory, and with the cache
+    evicting after each author (the table's spelling index answers instead)."""
+    import ingest.loader as loader_module
+
+    if cache == "evicting":
+        monkeypatch.setattr(loader_module, "AUTHOR_GENERATION", 1)
+    filler = [work(f"Filler {n}", [{"family": f"Filler{n}", "given": "Zed"}]) for n in range(5)]
+    db = load(tmp_path, ("bibtex", [
+        work("One", [{"family": "Smith", "given": "Jane A.", "ORCID": "0000-0001-0000-0001"}]),
+        work("Two", [{"family": "Smith", "given": "Jane A.", "ORCID": "0000-0001-0000-0002"}]),
+        *filler,
+        work("Three", [{"family": "Smith", "given": "Jane A."}, {"family": "Kim", "given": "A."}]),
+        work("Four", [{"family": "Smith", "given": "Jane"}, {"family": "Kim", "given": "A."}]),
+        work("Five", [{"family": "Smith", "given": "Jane Alice", "ORCID": "0000-0001-0000-0002"}]),
+        work("Six", [{"family": "Smith", "given": "Jane A.", "initials": "JA"}]),
+    ]))
+    smiths = authors_named(db, "Smith")
+    first, second = smiths[0][0], smiths[1][0]
+    by_title = dict(db.execute("""select works.title, work_authors.author_id from works
+        join work_authors on work_authors.work_id = works.id where work_authors.position = 1"""))
+    assert by_title["Three"] == first and by_title["Six"] == first
+    assert by_title["Five"] == second and smiths[1][1] == "Jane Alice"
+    assert by_title["Four"] != second
+    spellings = dict(db.execute("select id, spelling from authors where family = 'Smith'"))
+    assert spellings[first] == "smith|JA|jane" and spellings[second] == "smith|JA|jane alice"

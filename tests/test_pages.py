@@ -392,6 +392,79 @@ def test_works_facets_expected_are_all_there(ds):
     assert {"year", "type", "journal_id", "author", "collection", "tag", "institution", "year_chart"} <= set(facets)
 
 
+def served(path):
+    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text())
+    return Datasette(
+        [], immutables=[str(path)], metadata=metadata, plugins_dir=str(ROOT / "plugins"),
+        template_dir=str(ROOT / "templates"), static_mounts=[("static", str(ROOT / "static"))],
+    )
+
+
+def counts_by_facet(facets):
+    return {name: {item["value"]: item["count"] for item in facet["results"]} for name, facet in facets.items()}
+
+
+STORED_FACETS = ("year", "type", "journal_id", "author", "collection", "tag", "institution", "year_chart")
+
+
+def test_unfiltered_facets_read_the_counts_stored_at_build_time(ds, library, tmp_path):
+    """On the unfiltered works page every facet and the chart show facet_counts' numbers (shown
+    here by changing them in a copy); any filter or search counts the rows again."""
+    _, facets = facets_of(ds, "&_facet_size=max")
+    truth = counts_by_facet(facets)
+    assert all(truth[name] for name in STORED_FACETS)
+    assert {facets[name]["type"] for name in ("year", "type", "journal_id")} == {"column"}
+    copy = tmp_path / "library.db"
+    copy.write_bytes(library[0].read_bytes())
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE facet_counts SET count = count + 1000")
+    altered = served(copy)
+    _, facets = facets_of(altered, "&_facet_size=max")
+    shown = counts_by_facet(facets)
+    for name in STORED_FACETS:
+        assert shown[name] == {value: count + 1000 for value, count in truth[name].items()}, name
+    _, searched = facets_of(altered, "&_facet_size=max&_search=trastuzumab")
+    assert max(counts_by_facet(searched)["type"].values()) < 1000
+    year = next(iter(truth["year"]))
+    _, two_filters = facets_of(altered, f"&year={year}&type=article-journal")
+    assert counts_by_facet(two_filters)["year"] == {year: counts_by_facet(two_filters)["year"][year]} \
+        and counts_by_facet(two_filters)["year"][year] < 1000
+
+
+@pytest.mark.parametrize("column", ["year", "type", "journal_id"])
+def test_pages_filtered_by_one_column_read_stored_counts_too(ds, library, tmp_path, column):
+    """``?year=2018`` (or one type, one journal): the 31 values with most works of each facet are
+    stored per value of the column; a page that needs more, or has other filters, counts."""
+    _, facets = facets_of(ds)
+    value = facets[column]["results"][0]["value"]
+    _, truth = facets_of(ds, f"&{column}={value}")
+    copy = tmp_path / "library.db"
+    copy.write_bytes(library[0].read_bytes())
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE facet_counts SET count = count + 1000 WHERE given = ?", [f"{column}={value}"])
+    altered = served(copy)
+    _, shown = facets_of(altered, f"&{column}={value}")
+    for name in STORED_FACETS:
+        expected = {v: count + 1000 for v, count in counts_by_facet(truth)[name].items()}
+        assert counts_by_facet(shown)[name] == expected, name
+    chosen = next(item for item in shown[column]["results"] if item["value"] == value)
+    assert chosen["selected"] and f"{column}=" not in chosen["toggle_url"].split("?", 1)[-1]
+    assert counts_by_facet(truth)[column] == {value: facets[column]["results"][0]["count"]}
+    _, unchanged = facets_of(altered, f"&{column}={value}&_search=trastuzumab")
+    assert all(count < 1000 for counts in counts_by_facet(unchanged).values() for count in counts.values())
+
+
+def test_without_stored_counts_the_facets_count(ds, library, tmp_path):
+    _, facets = facets_of(ds, "&_facet_size=max")
+    copy = tmp_path / "library.db"
+    copy.write_bytes(library[0].read_bytes())
+    with sqlite3.connect(copy) as conn:
+        conn.execute("DROP TABLE facet_counts")
+    _, counted = facets_of(served(copy), "&_facet_size=max")
+    assert counts_by_facet(counted) == counts_by_facet(facets)
+    assert counted["year"]["type"] == "column"
+
+
 @pytest.mark.parametrize("facet, sql", [
     ("author", """select author_id, count(distinct work_id) from work_authors where role = 'author'
                   group by author_id"""),

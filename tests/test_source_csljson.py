@@ -167,3 +167,65 @@ def test_detected_from_content(tmp_path):
     path = tmp_path / "library.txt"
     path.write_bytes(BETTER_BIBTEX.read_bytes())
     assert detect(path) == "csl-json"
+
+
+def json_lines_file(path, count: int, title_size: int = 10):
+    with open(path, "w", encoding="utf-8") as fp:
+        for number in range(1, count + 1):
+            fp.write(json.dumps({"id": f"w{number}", "type": "book", "title": f"{number} " + "x" * title_size}) + "\n")
+    return path
+
+
+def test_json_lines_file_is_read_a_line_at_a_time(tmp_path):
+    """A JSON Lines export of any size costs the memory of a line, not of the file or of its items."""
+    import tracemalloc
+
+    path = json_lines_file(tmp_path / "big.jsonl", 20_000, title_size=1_000)  # ~20 MB
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in csljson.parse(path))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 20_000
+    assert peak < 2_000_000, peak
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        (b'{"type": "book",', "not valid JSON (JSON Lines)"),
+        (b'{"type": "book", "title": "caf\xe9"}', "not UTF-8 text: byte 0xe9"),
+        (b'{"type": "book", "title": "a\x00b"}', "NUL bytes"),
+    ],
+)
+def test_json_lines_file_error_names_its_line(tmp_path, line, message):
+    path = json_lines_file(tmp_path / "bad.jsonl", 3)
+    with open(path, "ab") as fp:
+        fp.write(line + b"\n" + b'{"type": "book", "title": "after"}\n')
+    with pytest.raises(ParseError) as caught:
+        list(csljson.parse(path))
+    assert message in caught.value.message
+    assert caught.value.location.startswith("line 4")
+    assert "bad.jsonl" in str(caught.value)
+
+
+def test_json_lines_file_gzip_and_bom(tmp_path):
+    import gzip
+
+    plain = json_lines_file(tmp_path / "plain.jsonl", 5)
+    data = plain.read_bytes()
+    (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf" + data)
+    (tmp_path / "packed.jsonl.gz").write_bytes(gzip.compress(data))
+    expected = [record["source_key"] for record in csljson.parse(plain)]
+    assert expected == ["w1", "w2", "w3", "w4", "w5"]
+    for name in ("bom.jsonl", "packed.jsonl.gz"):
+        assert [record["source_key"] for record in csljson.parse(tmp_path / name)] == expected
+
+
+def test_a_document_over_several_lines_is_still_one_document(tmp_path):
+    path = tmp_path / "pretty.json"
+    path.write_text(json.dumps([{"type": "book", "title": "A"}, {"type": "book", "title": "B"}], indent=2))
+    assert [record["title"] for record in csljson.parse(path)] == ["A", "B"]
+    path.write_text(json.dumps({"type": "book", "title": "Solo"}, indent=2))
+    assert [record["title"] for record in csljson.parse(path)] == ["Solo"]

@@ -115,6 +115,35 @@ def read_text(source: Source) -> Tuple[str, str]:
     return name, text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
 
 
+def utf8_lines(source: Source) -> Iterator[Tuple[int, str]]:
+    """(line number, text) of a UTF-8 file (gzip-compressed or not), read a line at a time.
+
+    For formats whose records are lines (JSON Lines): memory stays that of one line, whatever the size
+    of the file. A line that is not UTF-8 or holds a NUL byte raises ParseError naming it; the caller
+    has already used the lines before it (the loader's transaction drops them with the file)."""
+    name = source_name(source)
+    with open(source, "rb") as raw:
+        compressed = raw.read(2) == GZIP_MAGIC
+    opened = gzip.open(source, "rb") if compressed else open(source, "rb")
+    with opened as fp:
+        number = 0
+        try:
+            for number, line in enumerate(fp, start=1):
+                if number == 1 and line.startswith(codecs.BOM_UTF8):
+                    line = line[len(codecs.BOM_UTF8):]
+                try:
+                    text = line.decode("utf-8")
+                except UnicodeDecodeError as error:
+                    raise ParseError(
+                        f"not UTF-8 text: byte 0x{line[error.start]:02x} at column {error.start + 1} "
+                        "(save the file as UTF-8 and try again)", name, f"line {number}") from None
+                if "\x00" in text:
+                    raise ParseError("binary data (NUL bytes) in a text file", name, f"line {number}")
+                yield number, text
+        except (OSError, EOFError) as error:
+            raise ParseError(f"damaged gzip file ({error})", name, f"line {number + 1}") from None
+
+
 def detect(source: Source) -> str:
     """Name of the format of ``source`` (a path), from its content."""
     name = source_name(source)

@@ -14,13 +14,15 @@ as ``errors``, if any).
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import re
 from typing import Any, Iterator, List, Optional, Tuple
 
 from ..normalize import normalize_doi, normalize_issns, normalize_pmcid, normalize_pmid, parse_date
 from ..records import CREATOR_ROLES, ParseError, Record, RecordStream
-from . import Source, read_text
+from . import Source, read_text, source_name, utf8_lines
 
 # CSL 1.0.2 text and number variables kept as record keys (a few are handled apart: see below).
 TEXT_VARIABLES = frozenset(
@@ -76,8 +78,13 @@ def parse(
 
 def records_of(source: Source, skip_bad: bool) -> Iterator[object]:
     """Records, and with ``skip_bad`` the ParseError of each unusable item in its place."""
-    name, text = read_text(source)
-    for index, item in enumerate(load_items(text, name), start=1):
+    items = streamed_json_lines(source)
+    if items is None:
+        name, text = read_text(source)
+        items = load_items(text, name)
+    else:
+        name = source_name(source)
+    for index, item in enumerate(items, start=1):
         try:
             if not isinstance(item, dict):
                 raise ParseError(
@@ -113,6 +120,45 @@ def load_items(text: str, name: str) -> List[Any]:
     if isinstance(data, dict):
         return [data]
     raise ParseError(f"expected a JSON array or object of CSL items, got {json_type(data)}", name)
+
+
+def streamed_json_lines(source: Source) -> Optional[Iterator[Any]]:
+    """The items of a JSON Lines file read a line at a time, or None for any other source (a JSON
+    document, a stream, text in another encoding): those are read whole by ``load_items``.
+
+    A million-record export is gigabytes of text; holding it, or all of its items, would make memory
+    grow with the file. The first line decides: a whole JSON object followed by more lines."""
+    if not isinstance(source, (str, os.PathLike)):
+        return None
+    lines = utf8_lines(source)
+    try:
+        first = next(((n, t) for n, t in lines if t.strip()), None)
+        if first is None or not first[1].lstrip().startswith("{"):
+            return None
+        try:
+            item = json.loads(first[1])
+        except json.JSONDecodeError:
+            return None  # a document spread over lines (or broken): read whole, errors placed there
+        following = next(((n, t) for n, t in lines if t.strip()), None)
+    except ParseError:
+        return None  # not UTF-8 line by line (UTF-16, Latin-1 …): the whole-file reader explains
+    if following is None:
+        lines.close()
+        return None
+    return _json_lines_from([first, following], lines, source_name(source), item)
+
+
+def _json_lines_from(head, lines, name: str, first_item) -> Iterator[Any]:
+    yield first_item
+    for number, line in itertools.chain(head[1:], lines):
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ParseError(
+                f"not valid JSON (JSON Lines): {error.msg}", name, f"line {number}, column {error.colno}"
+            ) from None
 
 
 def first_line_is_json(text: str) -> bool:
@@ -188,6 +234,12 @@ def item_to_record(item: dict, index: int, name: str) -> Record:
 def text_value(value: Any, variable: str) -> Optional[str]:
     """A CSL text variable as a string; numbers become text, lists (Crossref's ISSN) are joined or
     reduced to their first value, and anything else (Crossref's ``license`` objects) is not text."""
+    if type(value) is str:
+        if value.isprintable() and "  " not in value and value[:1] != " " and value[-1:] != " ":
+            return value or None  # single spaces only: whitespace other than " " is not printable
+        if variable in MULTILINE:
+            return value.strip() or None
+        return " ".join(value.split()) or None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -195,7 +247,7 @@ def text_value(value: Any, variable: str) -> Optional[str]:
     if isinstance(value, (str, int, float)):
         text = str(value).strip()
         if variable not in MULTILINE:
-            text = re.sub(r"\s+", " ", text)
+            text = " ".join(text.split())
         return text or None
     if isinstance(value, list):
         texts = [t for t in (text_value(v, variable) for v in value if not isinstance(v, list)) if t]
