@@ -234,10 +234,19 @@ def _author_id(author: _Author) -> int:
     return author.id
 
 
-def _would_change(author: _Author, given_length: int, initials: Optional[str], orcid: Optional[str]) -> bool:
-    """Whether a person written this way would complete the author's row (``_resolve_person``)."""
-    return given_length > author.given_length or bool(initials and len(initials) > len(author.initials or "")) \
-        or bool(orcid and not author.orcid)
+def _completion(author: _Author, person: tuple) -> dict:
+    """What a person (a ``_person`` tuple) found to be ``author`` adds to the author's row: a given
+    name written more fully (and the display name with it), more initials, an ORCID."""
+    family, given, orcid, initials, given_length = person[0], person[1], person[3], person[4], person[11]
+    update = {}
+    if given_length > author.given_length:
+        update["given"] = given
+        update["name"] = norm.display_name(author.family or family, given, author.literal)
+    if initials and len(initials) > len(author.initials or ""):
+        update["initials"] = initials
+    if orcid and not author.orcid:
+        update["orcid"] = orcid
+    return update
 
 
 def _spelling(author: _Author) -> str:
@@ -833,9 +842,9 @@ class Loader:
             author = self._authors_by_id[author_id]
         return author
 
-    def _author_with_orcid(self, orcid: str, given_length: int = 0, initials: Optional[str] = None) -> Optional[_Author]:
+    def _author_with_orcid(self, orcid: str, person: Optional[tuple] = None) -> Optional[_Author]:
         """The author with this ORCID; read alone from the table (not cached, with all namesakes) when
-        the person, as written here, would change nothing about them."""
+        ``person``, as written here, adds nothing to them (``_completion``)."""
         if orcid not in self._author_by_orcid:
             row = self.conn.execute("SELECT id FROM authors WHERE orcid = ? ORDER BY id LIMIT 1", [orcid]).fetchone()
             self._author_by_orcid[orcid] = row[0] if row else None
@@ -847,7 +856,7 @@ class Loader:
             return cached
         if SPELLING_SHORTCUT:
             alone = _Author(*self.conn.execute(f"SELECT {AUTHOR_COLUMNS} FROM authors WHERE id = ?", [author_id]).fetchone())
-            if not _would_change(alone, given_length, initials, orcid):
+            if person is None or not _completion(alone, person):
                 return alone
         return self._author_entry(author_id)
 
@@ -873,17 +882,17 @@ class Loader:
                         same_slot: Optional[int]) -> _Author:
         """``resolve_author`` for a ``_person`` tuple at ``position`` (1-based) among ``work_keys``
         (the name keys of the work's people: the others are its co-authors)."""
-        family, given, literal, orcid, initials, key, written, _, folded, words, spelling, given_length = person
+        family, given, literal, orcid, initials, key, written, _, folded, words, spelling, _ = person
         chosen = None
         if orcid:
-            chosen = self._author_with_orcid(orcid, given_length, initials)
+            chosen = self._author_with_orcid(orcid, person)
         elif literal is None and SPELLING_SHORTCUT and key not in self._authors_by_key \
                 and key not in self._authors_by_key_old:
             # Namesakes not in memory: the table's index of spellings finds a name seen before and
             # spelled the same (most people, most of the time) without reading them all in; only a
             # person met for the first time, or spelled another way, needs them all (the walk).
             stored = self._stored_same_spelling(key, spelling, words)
-            if stored is not None and not _would_change(stored, given_length, initials, orcid):
+            if stored is not None and not _completion(stored, person):
                 if (stored.id, written) not in self._known_variants:
                     self._variant_rows.append((stored.id, written, family, given))
                 return stored
@@ -934,14 +943,7 @@ class Loader:
             if orcid and orcid in self._author_by_orcid and self._author_by_orcid[orcid] is None:
                 self._author_by_orcid[orcid] = author_id
         else:
-            update = {}
-            if given_length > chosen.given_length:
-                update["given"] = given
-                update["name"] = norm.display_name(chosen.family or family, given, chosen.literal)
-            if initials and len(initials) > len(chosen.initials or ""):
-                update["initials"] = initials
-            if orcid and not chosen.orcid:
-                update["orcid"] = orcid
+            update = _completion(chosen, person)
             if ("given" in update or "initials" in update) and chosen.literal is None:
                 update["spelling"] = _spelling_of(chosen.folded_family, update.get("initials", chosen.initials),
                                                   _given_words(update.get("given", chosen.given)))
