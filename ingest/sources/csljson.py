@@ -18,7 +18,7 @@ import itertools
 import json
 import os
 import re
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, Iterable, Iterator, List, Optional, Tuple
 
 from ..normalize import normalize_doi, normalize_issns, normalize_pmcid, normalize_pmid, parse_date
 from ..records import CREATOR_ROLES, ParseError, Record, RecordStream
@@ -136,7 +136,7 @@ def streamed_json_lines(source: Source) -> Optional[Iterator[Any]]:
         if first is None or not first[1].lstrip().startswith("{"):
             return None
         try:
-            item = json.loads(first[1])
+            json.loads(first[1])
         except json.JSONDecodeError:
             return None  # a document spread over lines (or broken): read whole, errors placed there
         following = next(((n, t) for n, t in lines if t.strip()), None)
@@ -145,20 +145,7 @@ def streamed_json_lines(source: Source) -> Optional[Iterator[Any]]:
     if following is None:
         lines.close()
         return None
-    return _json_lines_from([first, following], lines, source_name(source), item)
-
-
-def _json_lines_from(head, lines, name: str, first_item) -> Iterator[Any]:
-    yield first_item
-    for number, line in itertools.chain(head[1:], lines):
-        if not line.strip():
-            continue
-        try:
-            yield json.loads(line)
-        except json.JSONDecodeError as error:
-            raise ParseError(
-                f"not valid JSON (JSON Lines): {error.msg}", name, f"line {number}, column {error.colno}"
-            ) from None
+    return json_lines(itertools.chain([first, following], lines), source_name(source))
 
 
 def first_line_is_json(text: str) -> bool:
@@ -172,17 +159,20 @@ def first_line_is_json(text: str) -> bool:
 
 
 def load_json_lines(text: str, name: str) -> List[Any]:
-    items = []
-    for number, line in enumerate(text.split("\n"), start=1):
+    return list(json_lines(enumerate(text.split("\n"), start=1), name))
+
+
+def json_lines(numbered_lines: Iterable[Tuple[int, str]], name: str) -> Iterator[Any]:
+    """The items of (line number, line) pairs of JSON Lines; blank lines are skipped."""
+    for number, line in numbered_lines:
         if not line.strip():
             continue
         try:
-            items.append(json.loads(line))
+            yield json.loads(line)
         except json.JSONDecodeError as error:
             raise ParseError(
                 f"not valid JSON (JSON Lines): {error.msg}", name, f"line {number}, column {error.colno}"
             ) from None
-    return items
 
 
 def item_to_record(item: dict, index: int, name: str) -> Record:
