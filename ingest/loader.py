@@ -613,9 +613,6 @@ class Loader:
 
     # ---- journals ----------------------------------------------------------------------------
 
-    def _journal_columns(self, record: Record, work_type: str, current_journal: Optional[int] = None) -> dict:
-        return self._journal_columns_for(_journal_args(record, work_type))
-
     def _journal_columns_for(self, args) -> dict:
         """``_journal_args``' verdict as works columns: a container title, or the journal row's id."""
         if args is None:
