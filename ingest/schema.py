@@ -237,6 +237,8 @@ LOOKUP_INDEXES: List[Tuple[str, Tuple[str, ...], bool]] = [
     ("authors", ("orcid",), False),
     ("journal_names", ("journal_id",), False),
     ("work_authors", ("author_id", "work_id"), False),
+    # The co-authors the identity rules ask about, from the index alone; new works append to it.
+    ("work_authors", ("work_id", "role", "author_id"), False),
     ("collections", ("key",), True),
     ("collection_works", ("work_id", "collection_id"), False),
     ("tags", ("name",), True),
