@@ -11,7 +11,8 @@ Timed, each ``--runs`` times after one warm-up request (figures: median, min–m
 
 - the works table page, HTML and JSON, with every facet metadata.yml configures (year, type,
   journal, author …), unfiltered and filtered by a year, a journal and an author;
-- full-text search on the works page: a common word, a rare word, a two-word query;
+- full-text search on the works page: a common word, a rare word, a two-word query; the same
+  searches without the page's facets, and the site-wide search page ``/-/search``;
 - a work's row page;
 - ``works.csv?_stream=on``: megabytes per second over the whole stream (Datasette stops a stream
   at ``max_csv_mb``, 100 MB by default: the size reached is reported);
@@ -215,6 +216,17 @@ def pages(values: dict) -> Dict[str, str]:
     }
 
 
+def search_alone(values: dict) -> Dict[str, str]:
+    """The searches above without the works page's facets (``_nofacet``): what finding the works
+    costs, apart from counting them by year, journal, author …; and the site-wide search page."""
+    return {
+        "search alone (JSON, no facets): the topic word": f"/library/works.json?_search={values['terms']['topic']}&_nofacet=1",
+        "search alone (JSON, no facets): the most common word": f"/library/works.json?_search={values['terms']['common']}&_nofacet=1",
+        "site search `/-/search`: the topic word": f"/-/search?q={values['terms']['topic']}",
+        "site search `/-/search`: the most common word": f"/-/search?q={values['terms']['common']}",
+    }
+
+
 def run(database: Path, runs: int, settings: Dict[str, str], clients: int, seconds: float,
         skip_csv: bool = False, root: Optional[Path] = None) -> dict:
     inspected = ensure_inspect_file(database)
@@ -225,14 +237,15 @@ def run(database: Path, runs: int, settings: Dict[str, str], clients: int, secon
                      "inspect_s": inspected, "args": server.args[3:], "pages": {}}
     try:
         with httpx.Client(base_url=server.base, timeout=300) as client:
-            for label, path in pages(values).items():
+            for label, path in {**pages(values), **search_alone(values)}.items():
                 results["pages"][label] = {"path": path, **timed_get(client, path, runs)}
                 print(f"  {label}: {results['pages'][label]}", file=sys.stderr, flush=True)
             if not skip_csv:
                 results["csv"] = stream_csv(client, "/library/works.csv?_stream=on&_size=max")
                 print(f"  csv: {results['csv']}", file=sys.stderr, flush=True)
         # What many readers at once do: browse, filter, search specific words, open works (the
-        # search for the most common word, timed above, is left out of the mix).
+        # search for the most common word, timed above, is left out of the mix, as are the searches
+        # without facets: the mix is the same as in earlier runs).
         mix = [p for label, p in pages(values).items() if ".json" not in p and "most common" not in label]
         results["concurrency"] = asyncio.run(load(server.base, mix, clients, seconds, 100_000))
         print(f"  concurrency: {results['concurrency']}", file=sys.stderr, flush=True)

@@ -168,6 +168,14 @@ def serve(database, host, port, root, reload):
     sys.exit(subprocess.call(datasette_args(database, root, host, port, reload)))
 
 
+def sql_threads(cores: int) -> int:
+    """Datasette's SQL threads for a machine: its default of 3, but one core left to the Python that
+    renders the pages. A facet's time limit is wall time: with more SQL threads than free cores the
+    queries of many readers share the cores and facets time out that would finish alone
+    (bench/README.md, 20 clients on 2 cores)."""
+    return max(1, min(3, cores - 1))
+
+
 def datasette_args(database, root=PROJECT_ROOT, host="127.0.0.1", port=8001, reload=False):
     root = Path(root)
     args = [
@@ -178,6 +186,7 @@ def datasette_args(database, root=PROJECT_ROOT, host="127.0.0.1", port=8001, rel
         "--template-dir", str(root / "templates"),
         # Suggested facets cost seconds per works page on a large library (bench/README.md).
         "--setting", "suggest_facets", "off",
+        "--setting", "num_sql_threads", str(sql_threads(os.cpu_count() or 1)),
     ]
     if (root / "static").is_dir():
         args += ["--static", f"static:{root / 'static'}"]

@@ -1,9 +1,12 @@
 """The refsette command through click's CliRunner."""
 
+import os
+
+import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from ingest.cli import cli, datasette_args
+from ingest.cli import cli, datasette_args, sql_threads
 
 from conftest import SEEDS
 
@@ -54,6 +57,17 @@ def test_serve_runs_datasette_read_only_with_project_configuration(tmp_path):
     assert "--metadata" in args and args[args.index("--metadata") + 1].endswith("metadata.yml")
     assert "--plugins-dir" in args and "--template-dir" in args
     assert args[args.index("--host") + 1] == "127.0.0.1"
+
+
+@pytest.mark.parametrize("cores, threads", [(1, 1), (2, 1), (3, 2), (4, 3), (64, 3)])
+def test_sql_threads_leave_a_core_to_python_and_never_exceed_datasettes_default(cores, threads):
+    assert sql_threads(cores) == threads
+
+
+def test_serve_passes_the_sql_threads_of_this_machine(tmp_path):
+    args = datasette_args(tmp_path / "library.db")
+    settings = {args[i + 1]: args[i + 2] for i, arg in enumerate(args) if arg == "--setting"}
+    assert settings == {"suggest_facets": "off", "num_sql_threads": str(sql_threads(os.cpu_count() or 1))}
 
 
 def test_help_lists_verbs():
