@@ -1093,9 +1093,6 @@ class Loader:
         if record.get("affiliations"):
             self._affiliations(work_id, record["affiliations"], new)
 
-    def _citations(self, work_id: int, references: List[dict], new: bool = False) -> None:
-        self._write_citations(work_id, _citations_json(_citation_rows(references)), new)
-
     def _write_citations(self, work_id: int, rows_json: Optional[str], new: bool = False) -> None:
         """``rows_json``: ``_citations_json`` of the work's ``_citation_rows``."""
         if not new:
