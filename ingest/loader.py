@@ -254,6 +254,11 @@ def _completion(author: _Author, person: tuple) -> dict:
     return update
 
 
+def _given_agrees(author: _Author, words: Tuple[str, ...]) -> bool:
+    """Whether the given names of a same-spelled author agree with ``words``: the shortcut's check."""
+    return author.given_words == words or _words_compatible(author.given_words, words)
+
+
 def _spelling(author: _Author) -> str:
     return _spelling_of(author.folded_family, author.initials, author.given_words)
 
@@ -869,7 +874,7 @@ class Loader:
         for row in self.conn.execute(
                 f"SELECT {AUTHOR_COLUMNS} FROM authors WHERE spelling = ? AND name_key = ? ORDER BY id", [spelling, key]):
             candidate = _Author(*row)
-            if candidate.given_words == words or _words_compatible(candidate.given_words, words):
+            if _given_agrees(candidate, words):
                 return candidate
         return None
 
@@ -895,8 +900,7 @@ class Loader:
             # person met for the first time, or spelled another way, needs them all (the walk).
             stored = self._stored_same_spelling(key, spelling, words)
             if stored is not None and not _completion(stored, person):
-                if (stored.id, written) not in self._known_variants:
-                    self._variant_rows.append((stored.id, written, family, given))
+                self._note_variant(stored.id, written, family, given)
                 return stored
         if chosen is None:
             mine = initials or ""
@@ -904,8 +908,7 @@ class Loader:
             if literal is None and SPELLING_SHORTCUT:
                 # The walk below would stop at the first same-spelled author it meets: look there first.
                 for candidate in bucket.spellings.get(spelling, ()):
-                    if not (orcid and candidate.orcid and candidate.orcid != orcid) and (
-                            candidate.given_words == words or _words_compatible(candidate.given_words, words)):
+                    if not (orcid and candidate.orcid and candidate.orcid != orcid) and _given_agrees(candidate, words):
                         chosen = candidate
                         break
         if chosen is None:
@@ -966,9 +969,13 @@ class Loader:
                     if orcid in self._author_by_orcid:
                         known = self._author_by_orcid[orcid]
                         self._author_by_orcid[orcid] = chosen.id if known is None else min(known, chosen.id)
-        if (chosen.id, written) not in self._known_variants:
-            self._variant_rows.append((chosen.id, written, family or literal, given))
+        self._note_variant(chosen.id, written, family or literal, given)
         return chosen
+
+    def _note_variant(self, author_id: int, written: str, family: Optional[str], given: Optional[str]) -> None:
+        """An author's spelling, to be written with the next batch unless already in the table."""
+        if (author_id, written) not in self._known_variants:
+            self._variant_rows.append((author_id, written, family, given))
 
     def _write_variants(self) -> None:
         if self._variant_rows:
