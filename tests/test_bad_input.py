@@ -433,6 +433,17 @@ def test_an_entity_bomb_is_refused_quickly(tmp_path):
         "<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID><Article><ArticleTitle>&lol10;"
         "</ArticleTitle></Article></MedlineCitation></PubmedArticle></PubmedArticleSet>\n").encode("ascii"))
     assert_refused(ingest(tmp_path, bomb), bomb, "amplification", "record PMID 1")
+    assert "line 1," not in ingest(tmp_path, bomb).output  # a line of the entity's text, not of the file
+
+
+def test_one_entity_repeated_past_the_parsers_limit_names_its_record(tmp_path):
+    """No nesting, just one entity used until its text outgrows the file: libxml2's own limit stops it."""
+    bomb = write(tmp_path, "repeated.xml", (
+        '<?xml version="1.0"?>\n<!DOCTYPE PubmedArticleSet [\n<!ENTITY big "' + "x" * 2000 + '">\n]>\n'
+        "<PubmedArticleSet>\n<PubmedArticle><MedlineCitation><PMID>7</PMID><Article><ArticleTitle>"
+        + "&big;" * 100_000 + "</ArticleTitle></Article></MedlineCitation></PubmedArticle></PubmedArticleSet>\n"
+    ).encode("ascii"))
+    assert_refused(ingest(tmp_path, bomb), bomb, "amplification", "line 6", "record PMID 7")
 
 
 def test_records_made_of_entity_text_are_refused(tmp_path):

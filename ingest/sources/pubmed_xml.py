@@ -1,6 +1,6 @@
 """PubMed XML (efetch ``PubmedArticleSet``: ``PubmedArticle``, ``PubmedBookArticle``, ``DeleteCitation``).
 
-Read with lxml's ``iterparse``, one article at a time, each element cleared once used, so a baseline
+Read with lxml's pull parser, one article at a time, each element cleared once used, so a baseline
 file of a million records never sits in memory whole. The DTD that every file declares is never
 fetched or read (``load_dtd=False``, ``no_network=True``) and no entity is resolved
 (``resolve_entities=False``): an HTML entity that only the DTD declares (``&nbsp;``) is read as its
@@ -100,11 +100,12 @@ _ENTITY_DECLARATION = re.compile(
 )
 
 
+
 def checked_prolog(stream: IO[bytes], name: str) -> IO[bytes]:
     """``stream``, refused when its internal DTD subset declares an entity that holds markup.
 
     Why: libxml2 parses an internal entity's text where it is first used, even when entities are not
-    resolved, and lxml's iterparse then reports elements that live in the entity's declaration
+    resolved, and lxml's parser then reports elements that live in the entity's declaration
     (records made of entity text; lxml loses track of their nodes). PubMed's files declare their
     entities in the external DTD, which is never read; an entity whose value is markup (``<``), a
     character reference that may become markup (``&#60;``) or a parameter entity is not PubMed's.
@@ -129,11 +130,10 @@ def checked_prolog(stream: IO[bytes], name: str) -> IO[bytes]:
         for declaration in _ENTITY_DECLARATION.finditer(text, subset.end()):
             value = declaration.group("value") or declaration.group("value2") or ""
             if declaration.group("parameter") or "<" in value or "&#" in value or "%" in value:
-                line = text.count("\n", 0, declaration.start()) + 1
                 raise ParseError(
                     f"the DTD inside the file declares the entity {declaration.group('name')!r} as markup or "
                     "as a parameter entity; PubMed XML never does, and such a file is not read",
-                    name, f"line {line}",
+                    name, f"line {text.count(chr(10), 0, declaration.start()) + 1}",
                 )
     return _Prefixed(head, stream)
 
@@ -165,9 +165,18 @@ class _Prefixed:
         return data
 
 
+# Bytes handed to the XML parser at a time.
+READ_BYTES = 1 << 16
+
+
 def read_articles(stream: IO[bytes], name: str, skip_bad: bool, errors: list) -> Iterator[Record]:
-    events = etree.iterparse(
-        stream,
+    """Records of ``stream``, then, if the XML breaks, the error naming the record it broke in.
+
+    A pull parser rather than ``iterparse``: when a chunk of the file holds an error, newer lxml's
+    ``iterparse`` raises it at once and drops the events parsed before it in that chunk, so the
+    error could not name its record; the pull parser keeps them to be read after the error.
+    """
+    parser = etree.XMLPullParser(
         events=("start", "end"),
         # PMID too, so that an error inside an article can name it before the article is complete.
         tag=RECORD_TAGS + ("PMID",),
@@ -180,33 +189,64 @@ def read_articles(stream: IO[bytes], name: str, skip_bad: bool, errors: list) ->
         remove_pis=True,
     )
     progress = {"pmid": None, "line": None, "last_pmid": None}
-    try:
-        for event, element in events:
-            if element.tag == "PMID":
-                if event == "end" and progress["pmid"] is None:
-                    progress["pmid"] = (element.text or "").strip() or None
-                continue
-            if event == "start":
-                progress.update(pmid=None, line=element.sourceline)
-                continue
-            try:
-                if element.tag == "DeleteCitation":
-                    continue
-                record = read_one(element, name, skip_bad, errors)
-                if record is not None:
-                    yield record
-            finally:
-                progress["last_pmid"] = progress["pmid"]
-                progress.update(pmid=None, line=None)
-                release(element)
-    except etree.XMLSyntaxError as error:
-        raise syntax_error(error, name, progress) from None
-    except (EOFError, OSError, zlib.error) as error:  # a damaged gzip file, or a read that failed
-        raise ParseError(f"cannot read the file: {error}", name, record_hint(progress) or None) from None
-    root = events.root
+    root = None
+    while True:
+        try:
+            data = stream.read(READ_BYTES)
+        except (EOFError, OSError, zlib.error) as error:  # a damaged gzip file, or a read that failed
+            raise ParseError(f"cannot read the file: {error}", name, record_hint(progress) or None) from None
+        try:
+            if data:
+                parser.feed(data)
+            else:
+                root = parser.close()
+        except etree.XMLSyntaxError as error:
+            # Closing a truncated file ends its open elements: those ends are not complete records.
+            if data:
+                yield from articles_of(parser.read_events(), progress, name, skip_bad, errors)
+            else:
+                follow(parser.read_events(), progress)
+            raise syntax_error(error, name, progress) from None
+        yield from articles_of(parser.read_events(), progress, name, skip_bad, errors)
+        if not data:
+            break
     if root is None or root.tag not in ROOT_TAGS:
         found = f"<{root.tag}>" if root is not None else "nothing"
         raise ParseError(f"not PubMed XML: the root element is {found}, not <PubmedArticleSet>", name)
+
+
+def articles_of(events, progress: dict, name: str, skip_bad: bool, errors: list) -> Iterator[Record]:
+    for event, element in events:
+        if not note_progress(event, element, progress):
+            continue
+        try:
+            if element.tag == "DeleteCitation":
+                continue
+            record = read_one(element, name, skip_bad, errors)
+            if record is not None:
+                yield record
+        finally:
+            progress["last_pmid"] = progress["pmid"]
+            progress.update(pmid=None, line=None)
+            release(element)
+
+
+def follow(events, progress: dict) -> None:
+    """Note where the parser got to, without reading the (incomplete) records."""
+    for event, element in events:
+        note_progress(event, element, progress)
+
+
+def note_progress(event: str, element, progress: dict) -> bool:
+    """Note a record's start or PMID in ``progress``; true when ``element`` is a record just ended."""
+    if element.tag == "PMID":
+        if event == "end" and progress["pmid"] is None:
+            progress["pmid"] = (element.text or "").strip() or None
+        return False
+    if event == "start":
+        progress.update(pmid=None, line=element.sourceline)
+        return False
+    return True
 
 
 def read_one(element, name: str, skip_bad: bool, errors: list) -> Optional[Record]:
@@ -243,6 +283,9 @@ def record_hint(progress: dict) -> str:
 
 def syntax_error(error: etree.XMLSyntaxError, name: str, progress: dict) -> ParseError:
     line, column = error.position if error.position else (error.lineno, 0)
+    if line and progress["line"] and line < progress["line"]:
+        # libxml2 places errors inside an entity's text at that text's own line 1: not the file's.
+        line = None
     where = f"line {line}, column {column}" if line else ""
     hint = record_hint(progress)
     where = f"{where} ({hint})" if where and hint else where or hint
