@@ -110,6 +110,9 @@ PIPE_BYTES = 1 << 20
 # Spellings (author_variants rows) written together, at most this many records apart.
 VARIANT_BATCH = 2048
 
+# json.dumps(value, ensure_ascii=False), without building an encoder for every call.
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
+
 # Pure and called with the same few thousand strings over and over: names, journal titles.
 _fold = functools.lru_cache(maxsize=1 << 17)(norm.fold)
 _journal_key = functools.lru_cache(maxsize=1 << 16)(norm.journal_key)
@@ -177,6 +180,18 @@ class _Author:
         self.given_words = _given_words(given)
         self.given_length = _given_length(given)
 
+    @classmethod
+    def written_for(cls, author_id: int, person: tuple, name: str) -> "_Author":
+        """The author just written for ``person`` (a ``_person`` tuple), with what the tuple computed
+        already: what ``__init__`` would compute from the row, without computing it again."""
+        author = cls.__new__(cls)
+        author.id, author.family, author.given, author.initials, author.literal, author.orcid = (
+            author_id, person[0], person[1], person[4] or None, person[2], person[3])
+        author.name, author.name_key = name, person[5]
+        author.folded_family, author.given_words, author.given_length = person[8], person[9], person[11]
+        author.coauthor_keys = None
+        return author
+
 
 AUTHOR_COLUMNS = "id, family, given, initials, literal, orcid, name, name_key"
 
@@ -200,11 +215,11 @@ class _Bucket:
         # the first same-spelled author outright, so most people are found without walking the rest.
         self.spellings: Dict[str, List[_Author]] = {}
 
-    def add(self, author: _Author) -> None:
-        """An author with a higher id than any here."""
+    def add(self, author: _Author, spelling: Optional[str] = None) -> None:
+        """An author with a higher id than any here (``spelling``: theirs, if known already)."""
         self.all.append(author)
         self._slot(author).append(author)
-        self.spellings.setdefault(_spelling(author), []).append(author)
+        self.spellings.setdefault(spelling or _spelling(author), []).append(author)
 
     def _slot(self, author: _Author) -> List[_Author]:
         words = self.groups.setdefault((author.folded_family, author.initials or ""), {})
@@ -450,6 +465,14 @@ class Loader:
         # A load allocates millions of objects that live on (caches) and makes no reference cycles:
         # the cyclic collector would walk the growing heap over and over for nothing.
         gc.disable()
+        temp_store = None
+        if not self.conn.in_transaction:
+            # A statement that writes several rows (a work's authorships, its references) keeps a
+            # copy of each page it changes, to undo itself should it fail halfway; past 64 KiB SQLite
+            # writes that copy to a temporary file: ten times the library's bytes over a load. In
+            # memory it is one statement's pages at a time. (Sorting in ``finish`` keeps its files.)
+            temp_store = self.conn.execute("PRAGMA temp_store").fetchone()[0]
+            self.conn.execute("PRAGMA temp_store = MEMORY")
         try:
             self._load_in_transaction(records, path, fmt, sha256, result, progress, skip_bad)
         except BaseException:
@@ -461,6 +484,8 @@ class Loader:
             raise
         finally:
             self._in_load = False
+            if temp_store is not None:
+                self.conn.execute(f"PRAGMA temp_store = {int(temp_store)}")
             if collecting:
                 # What the load left alive (caches, above all) is long-lived and acyclic: kept out of
                 # the cyclic collector's reach, or its next full pass would walk all of it, file after file.
@@ -511,30 +536,33 @@ class Loader:
     # ---- works -------------------------------------------------------------------------------
 
     def find_work(self, columns: dict) -> Optional[int]:
-        execute = self.conn.execute
-        for column, sql in _WORK_BY_IDENTIFIER:
-            value = columns.get(column)
-            if value:
-                row = execute(sql, (value,)).fetchone()
-                if row:
-                    return row[0]
+        """The work these columns describe, if the library has it (DESIGN.md "Identity")."""
+        # One statement asks every question at once: most records are new works, for which each
+        # question would otherwise be a statement of its own that finds nothing.
+        by_identifier, by_title = {}, []
+        for kind, work_id, doi, pmid, pmcid in self.conn.execute(_FIND_WORK_SQL, (
+                columns.get("doi"), columns.get("pmid"), columns.get("pmcid"), columns.get("title_key"))):
+            if kind == "title":
+                by_title.append((work_id, doi, pmid, pmcid))
+            else:
+                by_identifier.setdefault(kind, work_id)
+        for column, _ in _WORK_BY_IDENTIFIER:
+            if column in by_identifier:
+                return by_identifier[column]
         if columns.get("zotero_key"):
-            row = execute(
+            row = self.conn.execute(
                 "SELECT id FROM works WHERE zotero_key = ? AND zotero_library IS ? LIMIT 1",
                 [columns["zotero_key"], columns.get("zotero_library")],
             ).fetchone()
             if row:
                 return row[0]
-        if columns.get("title_key"):
-            # A title match must not override a different identifier: same title is not same work.
-            for row in execute(
-                "SELECT id, doi, pmid, pmcid FROM works WHERE title_key = ?", [columns["title_key"]]
-            ).fetchall():
-                if all(
-                    not columns.get(name) or not other or columns[name] == other
-                    for name, other in zip(("doi", "pmid", "pmcid"), row[1:])
-                ):
-                    return row[0]
+        # A title match must not override a different identifier: same title is not same work.
+        for row in by_title:
+            if all(
+                not columns.get(name) or not other or columns[name] == other
+                for name, other in zip(("doi", "pmid", "pmcid"), row[1:])
+            ):
+                return row[0]
         return None
 
     def work_columns(self, record: Record, fmt: str) -> dict:
@@ -590,15 +618,14 @@ class Loader:
         authors = [(author.name, written) for role, _, author, written in creators if role == "author"]
         tags = prepared.tags
         columns["authors_text"] = "; ".join(written or name for name, written in authors) or None
-        columns["author_names"] = json.dumps([name for name, _ in authors], ensure_ascii=False) if authors else None
+        columns["author_names"] = _json_text([name for name, _ in authors]) if authors else None
         names = sorted({name for name, _ in tags})
-        columns["tag_names"] = json.dumps(names, ensure_ascii=False) if names else None
+        columns["tag_names"] = _json_text(names) if names else None
         work_id = self.conn.execute(self._insert_work_sql, list(map(columns.get, self._work_columns))).lastrowid
         if creators:
-            self.conn.executemany(
-                "INSERT INTO work_authors (work_id, author_id, position, role, name_as_written) VALUES (?, ?, ?, ?, ?)",
-                [(work_id, author.id, position, role, written) for role, position, author, written in creators],
-            )
+            _insert_rows(self.conn, _AUTHORSHIP_INSERT, work_id, [
+                value for _, position, author, written in creators for value in (author.id, position, written)
+            ], 3)
         people = [author for _, _, author, _ in creators]
         self._note_coauthors(people)
         self._creators(work_id, record, True, new=True, people=people, prepared=prepared)  # editors …: after
@@ -911,7 +938,7 @@ class Loader:
                     if not (orcid and candidate.orcid and candidate.orcid != orcid) and _given_agrees(candidate, words):
                         chosen = candidate
                         break
-        if chosen is None:
+        if chosen is None and bucket.all:  # a name key met for the first time has no one to compare
             supported = []  # compatible spellings with shared evidence: the same work, or a co-author
             for candidate in (bucket.all if literal is not None else bucket.candidates(folded, mine, words)):
                 if orcid and candidate.orcid and candidate.orcid != orcid:
@@ -941,12 +968,13 @@ class Loader:
                 [family, given, initials or None, literal, orcid, key, name, spelling if literal is None else None],
             ).lastrowid
             bucket = self._cached_bucket(key)  # loaded above, for the rules
-            chosen = self._authors_by_id[author_id] = _Author(
-                author_id, family, given, initials or None, literal, orcid, name, key)
-            bucket.add(chosen)
+            chosen = self._authors_by_id[author_id] = _Author.written_for(author_id, person, name)
+            bucket.add(chosen, spelling)
             self._young_authors += 1
             if orcid and orcid in self._author_by_orcid and self._author_by_orcid[orcid] is None:
                 self._author_by_orcid[orcid] = author_id
+            self._variant_rows.append((author_id, written, family or literal, given))  # new: not known
+            return chosen
         else:
             update = _completion(chosen, person)
             if ("given" in update or "initials" in update) and chosen.literal is None:
@@ -1100,18 +1128,12 @@ class Loader:
         if record.get("affiliations"):
             self._affiliations(work_id, record["affiliations"], new)
 
-    def _write_citations(self, work_id: int, rows_json: Optional[str], new: bool = False) -> None:
-        """``rows_json``: ``_citations_json`` of the work's ``_citation_rows``."""
+    def _write_citations(self, work_id: int, values: Optional[tuple], new: bool = False) -> None:
+        """``values``: ``_citation_values`` of the work's ``_citation_rows``."""
         if not new:
             self.conn.execute("DELETE FROM citations WHERE citing_work_id = ?", [work_id])
-        if rows_json:
-            # SQLite reads the rows out of one JSON text: a work's tens of references cost one
-            # statement, and no Python object each on their way from the parser process.
-            self.conn.execute(
-                """INSERT INTO citations (citing_work_id, position, raw, doi, pmid, pmcid, cited_work_id)
-                   SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-                          json_extract(value, '$[3]'), json_extract(value, '$[4]'), NULL
-                   FROM json_each(?) ORDER BY key""", [work_id, rows_json])
+        if values:
+            _insert_rows(self.conn, _CITATION_INSERT, work_id, values, _CITATION_WIDTH)
 
     def resolve_citations(self) -> None:
         """Point every citation at the work in the library it names, by DOI, PMID or PMCID (in that
@@ -1409,7 +1431,7 @@ class _Prepared(NamedTuple):
     journal: Optional[tuple]            # ``_journal_args``
     people: Dict[str, List[tuple]]      # role -> ``_person`` tuples
     tags: List[Tuple[str, str]]         # (name, kind)
-    citations: Optional[str]            # ``_citations_json`` of ``_citation_rows``
+    citations: Optional[tuple]          # ``_citation_values`` of ``_citation_rows``
 
 
 def _prepare(record: Record, fmt: Optional[str]) -> _Prepared:
@@ -1422,7 +1444,7 @@ def _prepare(record: Record, fmt: Optional[str]) -> _Prepared:
         journal=_journal_args(record, columns["type"]) if fmt is not None else None,
         people=people,
         tags=_tags_of(record),
-        citations=_citations_json(_citation_rows(references)) if references else None,
+        citations=_citation_values(_citation_rows(references)) if references else None,
     )
 
 
@@ -1511,8 +1533,35 @@ def _citation_rows(references: List[dict]) -> List[tuple]:
     return rows
 
 
-def _citations_json(rows: List[tuple]) -> Optional[str]:
-    return json.dumps(rows, ensure_ascii=False) if rows else None
+def _citation_values(rows: List[tuple]) -> Optional[tuple]:
+    """The rows' values one after another: one flat tuple crosses from the parser process with a
+    fraction of the objects of a tuple per row, and is bound as it is (``_insert_rows``)."""
+    return tuple(value for row in rows for value in row) if rows else None
+
+
+# Rows of one work written by one INSERT with a VALUES row per row (?1 is the work's id): SQLite
+# builds one statement for them all instead of stepping one per row, which costs less than
+# executemany; and a work's reference list arrives as a flat tuple of values, not a tuple per row.
+_CITATION_INSERT = ("INSERT INTO citations (citing_work_id, position, raw, doi, pmid, pmcid, cited_work_id) VALUES ",
+                    "(?1, ?, ?, ?, ?, ?, NULL)")
+_CITATION_WIDTH = 5
+_AUTHORSHIP_INSERT = ("INSERT INTO work_authors (work_id, role, author_id, position, name_as_written) VALUES ",
+                      "(?1, 'author', ?, ?, ?)")
+# Rows per statement: at most this many, so that few statement texts (one per row count) exist.
+ROWS_PER_INSERT = 64
+
+
+@functools.lru_cache(maxsize=None)
+def _rows_sql(insert: tuple, rows: int) -> str:
+    return insert[0] + ", ".join([insert[1]] * rows)
+
+
+def _insert_rows(conn, insert: tuple, work_id: int, values, width: int) -> None:
+    """Insert ``values`` (``width`` values a row, one row after another) for ``work_id``."""
+    step = ROWS_PER_INSERT * width
+    for start in range(0, len(values), step):
+        chunk = values[start:start + step] if len(values) > step else values
+        conn.execute(_rows_sql(insert, len(chunk) // width), (work_id, *chunk))
 
 
 _NORMAL_DOI = re.compile(r"10\.\d{4,9}/\S*[^\s.,;]")
@@ -1654,14 +1703,20 @@ def _denormalised(authors: List[tuple], tags: List[str], collections: List[str],
     collections and excerpts."""
     return (
         "; ".join(written or name for name, written in authors) or None,
-        json.dumps([name for name, _ in authors], ensure_ascii=False) if authors else None,
-        json.dumps(tags, ensure_ascii=False) if tags else None,
-        json.dumps(collections, ensure_ascii=False) if collections else None,
+        _json_text([name for name, _ in authors]) if authors else None,
+        _json_text(tags) if tags else None,
+        _json_text(collections) if collections else None,
         "\n\n".join(excerpts) or None,
     )
 
 
 _WORK_BY_IDENTIFIER = [(column, f"SELECT id FROM works WHERE {column} = ? LIMIT 1") for column in ("doi", "pmid", "pmcid")]
+# The first work with each identifier (as each query of _WORK_BY_IDENTIFIER finds it), then every
+# work with the title key; an absent value (NULL) finds nothing.
+_FIND_WORK_SQL = " UNION ALL ".join(
+    [f"SELECT * FROM (SELECT '{column}', id, NULL, NULL, NULL FROM works WHERE {column} = ?{index} LIMIT 1)"
+     for index, (column, _) in enumerate(_WORK_BY_IDENTIFIER, start=1)]
+    + ["SELECT 'title', id, doi, pmid, pmcid FROM works WHERE title_key = ?4"])
 
 
 class _Unknown:

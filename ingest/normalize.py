@@ -18,6 +18,8 @@ _DOI_SHAPE = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
 def fold(text: str) -> str:
     """Lower-case ASCII skeleton of ``text``: accents dropped, ß → ss, ø → o, æ → ae."""
     text = (text or "").translate(_FOLD_EXTRA)
+    if text.isascii():  # nothing to decompose: NFKD leaves ASCII as it is
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 

@@ -1,6 +1,7 @@
 """Loader output on the seed page: tables, foreign keys, rows, idempotence, atomicity."""
 
 import io
+import json
 import shutil
 
 import pytest
@@ -188,3 +189,23 @@ def test_record_without_title_or_identifier_names_the_record(tmp_path):
     with pytest.raises(ParseError, match="record #2"):
         Loader(db).load_records([{"title": "Fine"}, {"type": "book"}], path="x.json", fmt="csl-json")
     assert db["works"].count == 0
+
+
+def test_long_author_and_reference_lists_keep_their_order(tmp_path):
+    """A work's authorships and references are written many rows to a statement: past one statement's
+    worth, and in any number, they still come out whole and in order."""
+    path = tmp_path / "long.json"
+    authors = [{"family": f"Member{i:03d}", "given": "Consortium"} for i in range(1, 131)]
+    references = [{"raw": f"Reference {i}", "DOI": f"10.1000/ref.{i}"} for i in range(1, 151)]
+    path.write_text(json.dumps([{"title": "A consortium paper", "type": "article-journal",
+                                 "author": authors, "references": references}]))
+    db = sqlite_utils.Database(tmp_path / "long.db")
+    db.execute("PRAGMA temp_store = FILE")
+    Loader(db).load_file(str(path))
+    assert db.execute(
+        "select group_concat(name_as_written, '|') from (select name_as_written from work_authors order by position)"
+    ).fetchone()[0] == "|".join(f"Member{i:03d}, Consortium" for i in range(1, 131))
+    assert [tuple(row) for row in db.execute("select position, raw, doi from citations order by rowid")] == [
+        (i, f"Reference {i}", f"10.1000/ref.{i}") for i in range(1, 151)]
+    # The load keeps a statement's undo copy in memory, and gives the connection back as it was.
+    assert db.execute("PRAGMA temp_store").fetchone()[0] == 1
