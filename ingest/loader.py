@@ -87,8 +87,6 @@ CACHE_LIMIT = 200_000
 # the young one holds this many authors, the old one is dropped and the young one becomes old. The
 # people who sign many works (and whose name keys gather many candidates) stay; the rest come and go.
 AUTHOR_GENERATION = 150_000
-# Co-author name keys kept on cached authors, all together (about 30 bytes each: the strings are shared).
-COAUTHOR_KEYS_LIMIT = 6_000_000
 # SQLite page cache for a loading connection (KiB, as PRAGMA cache_size takes it when negative):
 # the identity indexes of a million works fit; the default 2 MB spills dirty pages mid-transaction.
 LOAD_CACHE_KIB = 256 * 1024
@@ -164,16 +162,13 @@ class _Author:
     """A cached row of ``authors``, with what identity matching compares precomputed."""
 
     __slots__ = ("id", "family", "given", "initials", "literal", "orcid", "name", "name_key",
-                 "folded_family", "given_words", "given_length", "coauthor_keys")
+                 "folded_family", "given_words", "given_length")
 
     def __init__(self, id, family, given, initials, literal, orcid, name, name_key):
         self.id, self.family, self.initials, self.literal = id, family, initials, literal
         self.orcid, self.name, self.name_key = orcid, name, name_key
         self.folded_family = _fold(family or "")
         self.set_given(given)
-        # Name keys of everyone this author shares a work with, once asked for (``_shares_coauthor``),
-        # then kept current as works are added; None when not known.
-        self.coauthor_keys: Optional[set] = None
 
     def set_given(self, given: Optional[str]) -> None:
         self.given = given
@@ -189,7 +184,6 @@ class _Author:
             author_id, person[0], person[1], person[4] or None, person[2], person[3])
         author.name, author.name_key = name, person[5]
         author.folded_family, author.given_words, author.given_length = person[8], person[9], person[11]
-        author.coauthor_keys = None
         return author
 
 
@@ -288,20 +282,25 @@ class _WorkKeys:
     """The name keys of one work's people, position by position. "The others" of each position are
     its co-authors; they are never copied out (a consortium paper lists thousands of people)."""
 
-    __slots__ = ("keys", "_counts")
+    __slots__ = ("keys", "_counts", "_json")
 
     def __init__(self, keys: List[str]):
         self.keys = keys
         self._counts: Optional[Counter] = None
+        self._json: Optional[str] = None
 
-    def others_meet(self, known: set, position: Optional[int]) -> bool:
-        """Whether a key in ``known`` is held by someone other than the person at ``position``."""
+    def others_of(self, position: Optional[int]) -> Tuple[Optional[str], Optional[str]]:
+        """The keys of the people other than the one at ``position``, as a JSON list of every key
+        and one key to leave out (the person's own, when no one else holds it)."""
         if self._counts is None:
             self._counts = Counter(self.keys)
-        counts, own = self._counts, (self.keys[position - 1] if position else None)
-        if len(counts) <= len(known):
-            return any(key in known for key, n in counts.items() if n - (key == own) > 0)
-        return any(counts.get(key, 0) - (key == own) > 0 for key in known)
+        if self._json is None:
+            self._json = _json_text(list(self._counts))
+        own = self.keys[position - 1] if position else None
+        unless = own if own is not None and self._counts[own] == 1 else None
+        if unless is not None and len(self._counts) == 1:
+            return None, None
+        return self._json, unless
 
 
 class Loader:
@@ -360,7 +359,6 @@ class Loader:
         # Every author in a cached bucket, by id (and only those: one object per author).
         self._authors_by_id: Dict[int, _Author] = {}
         self._author_by_orcid: Dict[str, Optional[int]] = {}
-        self._coauthor_keys_total = 0
         self._journal_by_key: Dict[str, Optional[int]] = {}
         self._journal_rows: Dict[int, dict] = {}
         self._journal_by_args: Dict[tuple, int] = {}
@@ -372,14 +370,8 @@ class Loader:
             for bucket in self._authors_by_key_old.values():
                 for author in bucket.all:
                     del self._authors_by_id[author.id]
-                    if author.coauthor_keys is not None:
-                        self._coauthor_keys_total -= len(author.coauthor_keys)
             self._authors_by_key_old, self._authors_by_key = self._authors_by_key, {}
             self._young_authors = 0
-        if self._coauthor_keys_total > COAUTHOR_KEYS_LIMIT:
-            for author in self._authors_by_id.values():
-                author.coauthor_keys = None
-            self._coauthor_keys_total = 0
         if len(self._author_by_orcid) > CACHE_LIMIT:
             self._author_by_orcid = {}
         if len(self._known_variants) > CACHE_LIMIT:
@@ -626,9 +618,7 @@ class Loader:
             _insert_rows(self.conn, _AUTHORSHIP_INSERT, work_id, [
                 value for _, position, author, written in creators for value in (author.id, position, written)
             ], 3)
-        people = [author for _, _, author, _ in creators]
-        self._note_coauthors(people)
-        self._creators(work_id, record, True, new=True, people=people, prepared=prepared)  # editors …: after
+        self._creators(work_id, record, True, new=True, prepared=prepared)  # editors …: after
         self._links(work_id, record, source_id, new=True, prepared=prepared)
         self._touched_works.add(work_id)
         if record.get("collections"):
@@ -781,8 +771,7 @@ class Loader:
         return creators
 
     def _creators(self, work_id: int, record: Record, wins: bool, new: bool = False,
-                  people: Optional[List[_Author]] = None, prepared: Optional["_Prepared"] = None) -> None:
-        """``people``: for a new work, the authors already written for it (co-author bookkeeping)."""
+                  prepared: Optional["_Prepared"] = None) -> None:
         prepared = prepared or _prepare(record, None)
         for role, persons in prepared.people.items():  # in CREATOR_ROLES order, only those present
             if new and role == "author":
@@ -802,23 +791,16 @@ class Loader:
                 ).fetchall())
             preludes = prepared.people[role]
             keys = _WorkKeys([person[_RAW_KEY] for person in preludes])
-            rows, resolved = [], []
+            rows = []
             for position, person in enumerate(preludes, start=1):
                 author = self._resolve_person(person, keys, position, existing.get(position))
-                resolved.append(author)
                 rows.append((work_id, author.id, position, role, person[_WRITTEN]))
             if not new:
-                self._forget_coauthors(work_id)
                 self.conn.execute("DELETE FROM work_authors WHERE work_id = ? AND role = ?", [work_id, role])
             self.conn.executemany(
                 "INSERT INTO work_authors (work_id, author_id, position, role, name_as_written) VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
-            if new:
-                people = (people or []) + resolved
-                self._note_coauthors(people)
-            else:
-                self._forget_coauthors(work_id)
 
     def _record_variants(self, work_id: int, role: str, people: List[tuple]) -> None:
         """A lower-ranked source's spelling of the same people (``_person`` tuples), position by position."""
@@ -1020,32 +1002,12 @@ class Loader:
         but the one at ``position``."""
         if len(work_keys.keys) <= (1 if position else 0):
             return False
-        author = self._author_entry(author_id)
-        if author.coauthor_keys is None:
-            # Read once, then kept current (``_note_coauthors``): a prolific author is asked about often,
-            # and asking SQL each time walks all of their works.
-            author.coauthor_keys = {row[0] for row in self.conn.execute(
-                """SELECT DISTINCT other.name_key FROM work_authors mine
-                   JOIN work_authors theirs ON theirs.work_id = mine.work_id AND theirs.author_id != mine.author_id
-                   JOIN authors other ON other.id = theirs.author_id
-                   WHERE mine.author_id = ?""", [author_id])}
-            self._coauthor_keys_total += len(author.coauthor_keys)
-        return work_keys.others_meet(author.coauthor_keys, position)
-
-    def _note_coauthors(self, people: List[_Author]) -> None:
-        """The people of one new work: each one's known co-author keys gain the others'."""
-        for author in people:
-            if author.coauthor_keys is not None:
-                known = len(author.coauthor_keys)
-                author.coauthor_keys.update(other.name_key for other in people if other.id != author.id)
-                self._coauthor_keys_total += len(author.coauthor_keys) - known
-
-    def _forget_coauthors(self, work_id: int) -> None:
-        """A work's authors change (merge, deletion): its people's co-author keys are read afresh."""
-        for (author_id,) in self.conn.execute("SELECT DISTINCT author_id FROM work_authors WHERE work_id = ?", [work_id]):
-            author = self._authors_by_id.get(author_id)
-            if author is not None:
-                author.coauthor_keys = None
+        keys, unless = work_keys.others_of(position)
+        if not keys:
+            return False
+        # Asked of the indexes alone: the authors bearing those keys (name_key, id), the candidate's
+        # works and their people (work_id, role, author_id); it stops at the first co-author found.
+        return bool(self.conn.execute(_SHARES_COAUTHOR_SQL, (author_id, keys, unless)).fetchone()[0])
 
     # ---- tags, collections, notes, citations, affiliations, provenance -------------------------
 
@@ -1222,7 +1184,6 @@ class Loader:
         return work_id
 
     def delete_work(self, work_id: int) -> None:
-        self._forget_coauthors(work_id)
         for table, column in (
             ("work_authors", "work_id"), ("work_tags", "work_id"), ("collection_works", "work_id"),
             ("notes", "work_id"), ("work_sources", "work_id"), ("affiliations", "work_id"),
@@ -1709,6 +1670,13 @@ def _denormalised(authors: List[tuple], tags: List[str], collections: List[str],
         "\n\n".join(excerpts) or None,
     )
 
+
+# Whether author ?1 shares a work with another author whose name key is in the JSON list ?2 but ?3.
+_SHARES_COAUTHOR_SQL = """
+    SELECT EXISTS (SELECT 1 FROM work_authors mine
+      JOIN work_authors theirs ON theirs.work_id = mine.work_id AND theirs.author_id != mine.author_id
+      WHERE mine.author_id = ?1 AND +theirs.author_id IN (
+        SELECT id FROM authors WHERE name_key IN (SELECT value FROM json_each(?2)) AND name_key IS NOT ?3))"""
 
 _WORK_BY_IDENTIFIER = [(column, f"SELECT id FROM works WHERE {column} = ? LIMIT 1") for column in ("doi", "pmid", "pmcid")]
 # The first work with each identifier (as each query of _WORK_BY_IDENTIFIER finds it), then every

@@ -150,7 +150,6 @@ def test_tiny_caches_load_the_same_rows(tmp_path, library, monkeypatch):
     roomy = build("roomy")
     monkeypatch.setattr(loader_module, "AUTHOR_GENERATION", 50)
     monkeypatch.setattr(loader_module, "CACHE_LIMIT", 100)
-    monkeypatch.setattr(loader_module, "COAUTHOR_KEYS_LIMIT", 200)
     assert build("tiny") == roomy
 
 
