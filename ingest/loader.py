@@ -538,7 +538,7 @@ class Loader:
                 by_title.append((work_id, doi, pmid, pmcid))
             else:
                 by_identifier.setdefault(kind, work_id)
-        for column, _ in _WORK_BY_IDENTIFIER:
+        for column in _IDENTIFIERS:
             if column in by_identifier:
                 return by_identifier[column]
         if columns.get("zotero_key"):
@@ -1506,6 +1506,7 @@ def _citation_values(rows: List[tuple]) -> Optional[tuple]:
 _CITATION_INSERT = ("INSERT INTO citations (citing_work_id, position, raw, doi, pmid, pmcid, cited_work_id) VALUES ",
                     "(?1, ?, ?, ?, ?, ?, NULL)")
 _CITATION_WIDTH = 5
+# A new work's authors (its editors and other roles follow, a row at a time).
 _AUTHORSHIP_INSERT = ("INSERT INTO work_authors (work_id, role, author_id, position, name_as_written) VALUES ",
                       "(?1, 'author', ?, ?, ?)")
 # Rows per statement: at most this many, so that few statement texts (one per row count) exist.
@@ -1678,12 +1679,13 @@ _SHARES_COAUTHOR_SQL = """
       WHERE mine.author_id = ?1 AND +theirs.author_id IN (
         SELECT id FROM authors WHERE name_key IN (SELECT value FROM json_each(?2)) AND name_key IS NOT ?3))"""
 
-_WORK_BY_IDENTIFIER = [(column, f"SELECT id FROM works WHERE {column} = ? LIMIT 1") for column in ("doi", "pmid", "pmcid")]
-# The first work with each identifier (as each query of _WORK_BY_IDENTIFIER finds it), then every
-# work with the title key; an absent value (NULL) finds nothing.
+# A work's identifiers, in the order they decide which work a record is.
+_IDENTIFIERS = ("doi", "pmid", "pmcid")
+# The first work (by the identifier's index) with each identifier, then every work with the title
+# key; an absent value (NULL) finds nothing.
 _FIND_WORK_SQL = " UNION ALL ".join(
     [f"SELECT * FROM (SELECT '{column}', id, NULL, NULL, NULL FROM works WHERE {column} = ?{index} LIMIT 1)"
-     for index, (column, _) in enumerate(_WORK_BY_IDENTIFIER, start=1)]
+     for index, column in enumerate(_IDENTIFIERS, start=1)]
     + ["SELECT 'title', id, doi, pmid, pmcid FROM works WHERE title_key = ?4"])
 
 
