@@ -188,6 +188,8 @@ class _Author:
 
 
 AUTHOR_COLUMNS = "id, family, given, initials, literal, orcid, name, name_key"
+# Answered from one index (schema.AUTHORS_BY_NAME_KEY holds these columns), not the table's rows.
+_NAMESAKES_SQL = f"SELECT {AUTHOR_COLUMNS} FROM authors WHERE name_key = ? ORDER BY id"
 
 
 class _Bucket:
@@ -840,9 +842,7 @@ class Loader:
         bucket = self._cached_bucket(key)
         if bucket is None:
             bucket = _Bucket()
-            for row in self.conn.execute(
-                f"SELECT {AUTHOR_COLUMNS} FROM authors WHERE name_key = ? ORDER BY id", [key]
-            ):
+            for row in self.conn.execute(_NAMESAKES_SQL, [key]):
                 author = self._authors_by_id[row[0]] = _Author(*row)
                 bucket.add(author)
             self._authors_by_key[key] = bucket

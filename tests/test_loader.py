@@ -209,3 +209,17 @@ def test_long_author_and_reference_lists_keep_their_order(tmp_path):
         (i, f"Reference {i}", f"10.1000/ref.{i}") for i in range(1, 151)]
     # The load keeps a statement's undo copy in memory, and gives the connection back as it was.
     assert db.execute("PRAGMA temp_store").fetchone()[0] == 1
+
+
+def test_namesakes_are_read_from_one_index_that_replaces_the_old_one(tmp_path):
+    from ingest.loader import _NAMESAKES_SQL
+
+    db = sqlite_utils.Database(tmp_path / "library.db")
+    Loader(db)
+    db.execute("CREATE INDEX idx_authors_name_key_id ON authors (name_key, id)")  # as earlier builds had it
+    db, _ = build(tmp_path / "library.db", SEED)
+    names = {index.name for index in db["authors"].indexes}
+    assert "idx_authors_name_key_id" not in names
+    plan = " ".join(row[3] for row in db.execute("EXPLAIN QUERY PLAN " + _NAMESAKES_SQL, ["slamon d"]))
+    assert "COVERING INDEX idx_authors_name_key_id_family_given_initials_literal_orcid_name" in plan
+    assert "TEMP B-TREE" not in plan  # id order comes from the index
