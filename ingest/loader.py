@@ -282,7 +282,8 @@ def _spelling_of(folded_family: str, initials: Optional[str], given_words: Tuple
 
 class _WorkKeys:
     """The name keys of one work's people, position by position. "The others" of each position are
-    its co-authors; they are never copied out (a consortium paper lists thousands of people)."""
+    its co-authors; they are not copied out per position (a consortium paper lists thousands of
+    people): the work's distinct keys are written once, and each position names the key to leave out."""
 
     __slots__ = ("keys", "_counts", "_json")
 
@@ -293,15 +294,16 @@ class _WorkKeys:
 
     def others_of(self, position: Optional[int]) -> Tuple[Optional[str], Optional[str]]:
         """The keys of the people other than the one at ``position``, as a JSON list of every key
-        and one key to leave out (the person's own, when no one else holds it)."""
+        and one key to leave out (the person's own, when no one else holds it); (None, None) when
+        there is no one else."""
         if self._counts is None:
             self._counts = Counter(self.keys)
-        if self._json is None:
-            self._json = _json_text(list(self._counts))
         own = self.keys[position - 1] if position else None
         unless = own if own is not None and self._counts[own] == 1 else None
-        if unless is not None and len(self._counts) == 1:
+        if len(self._counts) == (1 if unless is not None else 0):
             return None, None
+        if self._json is None:
+            self._json = _json_text(list(self._counts))
         return self._json, unless
 
 
@@ -1000,8 +1002,6 @@ class Loader:
     def _shares_coauthor(self, author_id: int, work_keys: "_WorkKeys", position: Optional[int]) -> bool:
         """Whether the author has written a work with someone whose name key is among ``work_keys``
         but the one at ``position``."""
-        if len(work_keys.keys) <= (1 if position else 0):
-            return False
         keys, unless = work_keys.others_of(position)
         if not keys:
             return False
