@@ -38,17 +38,24 @@ A ``counted`` facet is a column facet that does this (same values, labels, links
 A ``year_chart`` facet (``- year_chart: year``) counts the page's rows per year, every year (not the
 top 30), with the page's filters and search; plugins/year_chart.py draws it.
 
+The counted facets and the charts of a page that must be counted live (a search, several filters)
+are counted by one statement: it selects the page's rows once, then groups them by each column.
+One statement per facet would match the search again for each (bench/README.md: a topic word's
+page at a million works). The statement has the time limit of the facets it counts together
+(``facet_time_limit_ms`` each), and if it runs out they are all reported timed out.
+
 This module must not import ``ingest``: ``datasette publish`` copies only the plugins folder.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Dict, List, Optional, Tuple
 
 from datasette import hookimpl
 from datasette.database import QueryInterrupted
-from datasette.facets import ColumnFacet, Facet
+from datasette.facets import ColumnFacet, Facet, load_facet_configs
 from datasette.filters import FilterArguments
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args, path_with_replaced_args
 
@@ -99,6 +106,66 @@ async def stored_counts(datasette, database: str, facet: str, given: Optional[st
     if given and len(rows) >= STORED_PER_PAGE and limit > STORED_PER_PAGE:
         return None  # kept only the first values of this page's
     return rows or None
+
+
+# Where the counts of a page's column facets and charts are kept while its facets are worked out.
+_PAGE_COUNTS = "refsette.page_column_counts"
+# Kinds of column count: a facet's most frequent values (count desc, value), a chart's every value.
+TOP, EVERY = "top", "every"
+
+
+def page_counts_sql(sql: str, wanted: List[Tuple[str, str]], limit: int) -> str:
+    """One statement counting the rows of ``sql`` per value of each (kind, column) in ``wanted``:
+    rows (facet: index in ``wanted``, value, count). SQLite materialises the page's rows once, as a
+    common table expression read more than once."""
+    columns = ", ".join(dict.fromkeys(escape_sqlite(column) for _, column in wanted))
+    arms = []
+    for index, (kind, column) in enumerate(wanted):
+        name = escape_sqlite(column)
+        order = f"count desc, value limit {int(limit)}" if kind == TOP else "value"
+        arms.append(f"select * from (select {index} as facet, {name} as value, count(*) as count from page "
+                    f"where {name} is not null group by {name} order by {order})")
+    return f"with page as (select {columns} from ({sql})) " + " union all ".join(arms)
+
+
+async def page_column_counts(facet: Facet) -> Tuple[Dict[Tuple[str, str], Optional[List[dict]]], int]:
+    """{(kind, column): rows or None if timed out} for every counted facet and chart of the page,
+    and the facet size they were counted for; worked out once per request, whichever facet asks first."""
+    shared = facet.request.scope.get(_PAGE_COUNTS)
+    if shared is None:
+        shared = facet.request.scope[_PAGE_COUNTS] = asyncio.ensure_future(_count_page_columns(facet))
+    return await shared
+
+
+async def _count_page_columns(facet: Facet):
+    configs = load_facet_configs(facet.request, facet.metadata)
+    size = facet.get_facet_size()
+    wanted = list(dict.fromkeys(
+        [(TOP, config["config"].get("column") or config["config"]["simple"]) for config in configs.get(CountedFacet.type, [])]
+        + [(EVERY, config["config"].get("column") or config["config"]["simple"])
+           for config in configs.get(YearChartFacet.type, [])]))
+    given = selection_key(facet.request, facet.sql) if facet.table else None
+    counts: Dict[Tuple[str, str], Optional[List[dict]]] = {}
+    live = []
+    for kind, column in wanted:
+        rows = await stored_counts(facet.ds, facet.database, f"{facet.table}.{column}", given,
+                                   size + 1 if kind == TOP else 1_000_000)
+        if rows is None:
+            live.append((kind, column))
+        else:
+            counts[(kind, column)] = rows if kind == TOP else sorted(rows, key=lambda row: row["value"])
+    if live:
+        try:
+            rows = await facet.ds.execute(
+                facet.database, page_counts_sql(facet.sql, live, size + 1), facet.params, truncate=False,
+                custom_time_limit=facet.ds.setting("facet_time_limit_ms") * len(live))
+        except QueryInterrupted:
+            counts.update({key: None for key in live})
+        else:
+            counts.update({key: [] for key in live})
+            for row in rows:
+                counts[live[row["facet"]]].append({"value": row["value"], "count": row["count"]})
+    return counts, size
 
 
 def related_configs(table_metadata: Optional[dict]) -> List[dict]:
@@ -253,31 +320,20 @@ class CountedFacet(ColumnFacet):
     type = "counted"
 
     async def facet_results(self):
-        given = selection_key(self.request, self.sql) if self.table else None
-        results = await self.stored_results(given) if given is not None else None
-        timed_out: List[str] = []
-        if results is None:
-            results, timed_out = await super().facet_results()
-        for result in results:
-            result["type"] = "column"  # to clients, it is one
-        return results, timed_out
-
-    async def stored_results(self, given: str) -> Optional[List[dict]]:
-        results = []
+        counts, size = await page_column_counts(self)
+        results, timed_out = [], []
         for source_and_config in self.get_configs():
             config = source_and_config["config"]
-            result = await self.stored_result(config.get("column") or config["simple"], source_and_config["source"], given)
-            if result is None:
-                return None
-            results.append(result)
-        return results
+            column = config.get("column") or config["simple"]
+            rows = counts.get((TOP, column))
+            if rows is None:
+                timed_out.append(column)
+            else:
+                results.append(await self.result(column, source_and_config["source"], rows, size))
+        return results, timed_out
 
-    async def stored_result(self, column: str, source: str, given: str) -> Optional[dict]:
-        """What ``ColumnFacet.facet_results`` gives for ``column``, from the stored counts."""
-        size = self.get_facet_size()
-        rows = await stored_counts(self.ds, self.database, f"{self.table}.{column}", given, size + 1)
-        if rows is None:
-            return None
+    async def result(self, column: str, source: str, rows: List[dict], size: int) -> dict:
+        """What ``ColumnFacet.facet_results`` gives for ``column``, from its ``size`` + 1 top rows."""
         shown = rows[:size]
         expanded = await self.ds.expand_foreign_keys(self.database, self.table, column, [r["value"] for r in shown])
         column_qs = f"{column}__exact" if column.startswith("_") else column
@@ -293,7 +349,8 @@ class CountedFacet(ColumnFacet):
                 "toggle_url": self.ds.absolute_url(self.request, self.ds.urls.path(path)),
             })
         return {
-            "name": column, "type": self.type, "hideable": source != "metadata",
+            # "column" to clients: it is one, counted another way
+            "name": column, "type": "column", "hideable": source != "metadata",
             "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet": column})),
             "results": values, "truncated": len(rows) > size,
         }
@@ -307,20 +364,13 @@ class YearChartFacet(Facet):
     async def facet_results(self):
         results, timed_out = [], []
         pairs = self.get_querystring_pairs()
-        given = selection_key(self.request, self.sql) if self.table else None
+        counts, _ = await page_column_counts(self)
         for source_and_config in self.get_configs():
             config = source_and_config["config"]
             column = config.get("column") or config["simple"]
             name = config.get("name") or f"{column}_chart"
-            sql = (f"select {escape_sqlite(column)} as value, count(*) as count from ({self.sql}) "
-                   f"where {escape_sqlite(column)} is not null group by value order by value")
-            rows = await stored_counts(self.ds, self.database, f"{self.table}.{column}", given, 1_000_000)
-            try:
-                rows = sorted(rows, key=lambda row: row["value"]) if rows else await self.ds.execute(
-                    self.database, sql, self.params, truncate=False,
-                    custom_time_limit=self.ds.setting("facet_time_limit_ms"),
-                )
-            except QueryInterrupted:
+            rows = counts.get((EVERY, column))
+            if rows is None:
                 timed_out.append(name)
                 continue
             values = []

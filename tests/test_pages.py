@@ -465,6 +465,63 @@ def test_without_stored_counts_the_facets_count(ds, library, tmp_path):
     assert counted["year"]["type"] == "column"
 
 
+SEARCHED_OR_FILTERED = ["&_search=trastuzumab", "&_search=cancer&_facet_size=max", "&year={year}&type=article-journal",
+                         "&_search=breast&journal_id={journal}"]
+
+
+@pytest.mark.parametrize("query", SEARCHED_OR_FILTERED)
+def test_counted_facets_agree_with_datasettes_column_facets(ds, db, query):
+    """A page whose counts are not stored counts its column facets and chart together, in one
+    statement: the same values, counts, labels and links as Datasette's own column facets."""
+    year, journal = db.execute("select year, journal_id from works where journal_id is not null "
+                               "group by year, journal_id order by count(*) desc limit 1").fetchone()
+    query = query.format(year=year, journal=journal)
+    _, facets = facets_of(ds, query + "&_facet=year&_facet=type&_facet=journal_id")
+    for column in ("year", "type", "journal_id"):
+        ours, datasettes = facets[column], facets[f"{column}_2"]
+        assert ours["results"] and ours["results"] == datasettes["results"], column
+        assert ours["truncated"] == datasettes["truncated"] and ours["type"] == datasettes["type"] == "column"
+    chart = {item["value"]: item["count"] for item in facets["year_chart"]["results"]}
+    assert list(chart) == sorted(chart)
+    if not facets["year_2"]["truncated"]:  # every year shown: the chart has them all
+        assert chart == {item["value"]: item["count"] for item in facets["year_2"]["results"]}
+
+
+def test_a_searched_page_counts_its_column_facets_and_chart_in_one_statement(library):
+    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text())
+    traced = Datasette([], immutables=[str(library[0])], metadata=metadata, plugins_dir=str(ROOT / "plugins"),
+                       settings={"trace_debug": True})
+    data = get(traced, "/library/works.json?_search=trastuzumab&_trace=1").json()
+    grouping = [trace["sql"] for trace in data["_trace"]["traces"]
+                if re.search(r"group by \[?(year|type|journal_id)\b", trace["sql"])]
+    assert len(grouping) == 1, grouping
+    assert all(re.search(rf"group by \[?{column}\b", grouping[0]) for column in ("year", "type", "journal_id"))
+    assert {"year", "type", "journal_id", "year_chart"} <= set(data["facet_results"])
+    assert not data.get("facets_timed_out")
+
+
+def test_column_facets_counted_together_time_out_together(tmp_path):
+    """The shared statement has the time limit of the facets it counts (facet_time_limit_ms each):
+    past it every one of them is reported timed out, and the page still answers."""
+    path = tmp_path / "big.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("create table things (id integer primary key, year integer, kind text, size integer)")
+        conn.execute("""with recursive n(i) as (select 1 union all select i + 1 from n where i < 400000)
+                        insert into things (year, kind, size) select 1900 + i % 120, 'k' || (i % 7), i % 1000 from n""")
+    metadata = {"databases": {"big": {"tables": {"things": {"facets": [
+        {"year_chart": "year"}, {"counted": "year"}, {"counted": "kind"}]}}}}}
+    slow = Datasette([], immutables=[str(path)], metadata=metadata, plugins_dir=str(ROOT / "plugins"),
+                     settings={"facet_time_limit_ms": 1})
+    text, _ = page(slow, "/big/things?_size=1&size__gt=10&size__lt=990")
+    assert sorted(re.search(r"These facets timed out: ([^<]*)<", text).group(1).split(", ")) == ["kind", "year", "year_chart"]
+    assert get(slow, "/big/things.json?_size=1&size__gt=10&size__lt=990").json()["facet_results"] == {}
+    fast = Datasette([], immutables=[str(path)], metadata=metadata, plugins_dir=str(ROOT / "plugins"))
+    counted = get(fast, "/big/things.json?_size=1&size__gt=10&size__lt=990").json()
+    assert set(counted["facet_results"]) == {"year", "kind", "year_chart"}
+    assert sum(item["count"] for item in counted["facet_results"]["year_chart"]["results"]) == \
+        counted["filtered_table_rows_count"] == 400000 * 979 // 1000
+
+
 def test_facets_of_an_empty_junction_table_are_empty_without_error(ds, library, tmp_path):
     """A library without collections: the collection facet shows nothing, on any page."""
     copy = tmp_path / "library.db"
