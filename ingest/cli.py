@@ -14,6 +14,7 @@ import sqlite_utils
 
 from . import __version__
 from .records import ParseError
+from .serving import setting_args
 from .sources import FORMATS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -184,8 +185,7 @@ def datasette_args(database, root=PROJECT_ROOT, host="127.0.0.1", port=8001, rel
         "--metadata", str(root / "metadata.yml"),
         "--plugins-dir", str(root / "plugins"),
         "--template-dir", str(root / "templates"),
-        # Suggested facets cost seconds per works page on a large library (bench/README.md).
-        "--setting", "suggest_facets", "off",
+        *setting_args(),
         "--setting", "num_sql_threads", str(sql_threads(os.cpu_count() or 1)),
     ]
     if (root / "static").is_dir():

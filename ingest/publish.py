@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from . import __version__
+from .serving import setting_args
 
 TARGETS = ("cloudrun", "vercel", "fly")
 PUBLISHED_DATABASE = "library.db"
@@ -55,8 +56,7 @@ SECRET_VARIABLES = ("DATASETTE_SECRET", "DATASETTE_PUBLISH_SECRET", "ZOTERO_API_
 MIN_SECRET_LENGTH = 8  # shorter values would match by accident
 STAGED_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
 SECRET_ENV_LINE = re.compile(r"^ENV DATASETTE_SECRET\b.*\n?", re.MULTILINE)
-# Datasette's suggested facets cost seconds per works page on a large library (bench/README.md).
-SERVE_OPTIONS = "--setting suggest_facets off"
+SERVE_OPTIONS = " ".join(setting_args())  # the settings refsette serve uses
 CLOUDRUN_EXTRA_OPTIONS = "--setting force_https_urls on " + SERVE_OPTIONS  # the first is what ``publish cloudrun`` adds
 CLOUDRUN_BUILD_NAME = "refsette"
 

@@ -67,7 +67,8 @@ def test_sql_threads_leave_a_core_to_python_and_never_exceed_datasettes_default(
 def test_serve_passes_the_sql_threads_of_this_machine(tmp_path):
     args = datasette_args(tmp_path / "library.db")
     settings = {args[i + 1]: args[i + 2] for i, arg in enumerate(args) if arg == "--setting"}
-    assert settings == {"suggest_facets": "off", "num_sql_threads": str(sql_threads(os.cpu_count() or 1))}
+    assert settings == {"suggest_facets": "off", "num_sql_threads": str(sql_threads(os.cpu_count() or 1)),
+                        "sql_time_limit_ms": "3000"}
 
 
 def test_help_lists_verbs():

@@ -128,6 +128,8 @@ def test_publish_args(target, name_option, secret_args):
     assert [v for k, v in pairs if k == "--install"] == ["datasette==0.65.5", "datasette-copyable==0.3.2"]
     assert ("--title", "My title") in pairs
     assert args[-2:] == name_option and secret_args == args[args.index("--secret"):][:2]
+    # Served with refsette serve's settings
+    assert ("--extra-options", "--setting suggest_facets off --setting sql_time_limit_ms 3000") in pairs
 
 
 def test_docker_targets_never_get_the_secret_and_vercel_only_from_the_environment():
