@@ -159,7 +159,9 @@ async def load(base: str, paths: List[str], clients: int, seconds: float, max_re
                 if response.status_code != 200:
                     errors[f"HTTP {response.status_code}"] = errors.get(f"HTTP {response.status_code}", 0) + 1
                 elif TIMED_OUT in response.text:
-                    errors["facets timed out"] = errors.get("facets timed out", 0) + 1
+                    names = re.search(r"These facets timed out: ([^<]*)<", response.text)
+                    key = f"facets timed out ({names.group(1) if names else '?'}) on {path.split('?')[-1]}"
+                    errors[key] = errors.get(key, 0) + 1
             except httpx.HTTPError as error:
                 errors[type(error).__name__] = errors.get(type(error).__name__, 0) + 1
             latencies.append((time.perf_counter() - started) * 1000)

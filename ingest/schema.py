@@ -392,10 +392,17 @@ FACET_PAIRS: Dict[str, str] = {
 # kept: Datasette shows 30 and asks for one more to know whether there are others.
 FACET_GIVEN = ("year", "type", "journal_id")
 FACET_STORED = 31
+# And the pages of one author's works (given "_author=181", the author facet's selection), for the
+# authors of at least FACET_AUTHOR_MIN_WORKS works: counted live, the facets of the most prolific
+# author of a million works took 73 ms of SQL on a 2-core machine; of an author of 1,000 works about
+# a fifth of that (bench/README.md).
+FACET_AUTHOR_GIVEN = """SELECT DISTINCT work_id, author_id FROM work_authors WHERE role = 'author' AND author_id IN (
+    SELECT author_id FROM work_authors WHERE role = 'author' GROUP BY author_id HAVING COUNT(*) >= ?)"""
+FACET_AUTHOR_MIN_WORKS = 1000
 
 
-def count_facets(db: sqlite_utils.Database) -> None:
-    """(Re)build ``facet_counts`` from FACET_PAIRS and FACET_GIVEN, in one transaction."""
+def count_facets(db: sqlite_utils.Database, author_min_works: int = FACET_AUTHOR_MIN_WORKS) -> None:
+    """(Re)build ``facet_counts`` from FACET_PAIRS, FACET_GIVEN and FACET_AUTHOR_GIVEN, in one transaction."""
     with db.atomic():
         db.execute("DROP TABLE IF EXISTS facet_counts")
         db.execute("CREATE TABLE facet_counts (facet TEXT NOT NULL, given TEXT NOT NULL, value, count INTEGER NOT NULL)")
@@ -414,6 +421,14 @@ def count_facets(db: sqlite_utils.Database) -> None:
                       WHERE [{table}].[{column}] IS NOT NULL
                       GROUP BY [{table}].[{column}], pairs.value)
                     WHERE rank <= ?""", [facet, f"{column}=", FACET_STORED])
+            db.execute(f"""WITH pairs(work_id, value) AS ({pairs}), chosen(work_id, given) AS ({FACET_AUTHOR_GIVEN})
+                INSERT INTO facet_counts (facet, given, value, count)
+                SELECT ?, '_author=' || given, value, count FROM (
+                  SELECT chosen.given AS given, pairs.value AS value, COUNT(*) AS count,
+                    ROW_NUMBER() OVER (PARTITION BY chosen.given ORDER BY COUNT(*) DESC, pairs.value) AS rank
+                  FROM chosen JOIN pairs ON pairs.work_id = chosen.work_id
+                  GROUP BY chosen.given, pairs.value)
+                WHERE rank <= ?""", [author_min_works, facet, FACET_STORED])
         db.execute("CREATE INDEX idx_facet_counts ON facet_counts (facet, given, count DESC, value)")
 
 

@@ -13,11 +13,13 @@ import sqlite3
 from urllib.parse import parse_qsl, unquote
 
 import pytest
+import sqlite_utils
 import yaml
 from datasette.app import Datasette
 from lxml import html as lxml_html
 
 from conftest import ROOT
+from ingest.schema import count_facets
 from pages_library import BOOK_ISBN, XSS, XSS_IMG, build_library
 
 EXPORTS_PLUGIN = ROOT / "plugins" / "bibliography_exports.py"
@@ -452,6 +454,37 @@ def test_pages_filtered_by_one_column_read_stored_counts_too(ds, library, tmp_pa
     assert counts_by_facet(truth)[column] == {value: facets[column]["results"][0]["count"]}
     _, unchanged = facets_of(altered, f"&{column}={value}&_search=trastuzumab")
     assert all(count < 1000 for counts in counts_by_facet(unchanged).values() for count in counts.values())
+
+
+def test_a_prolific_authors_page_reads_stored_counts(ds, db, library, tmp_path):
+    """``?_author=`` of an author with at least FACET_AUTHOR_MIN_WORKS works: every facet and the chart
+    come from facet_counts, and are the counts of that author's works; with any other filter, or for
+    an author with fewer works, the page counts."""
+    author, works = db.execute("""select author_id, count(*) from work_authors where role = 'author'
+                                  group by author_id order by count(*) desc, author_id limit 1""").fetchone()
+    assert works >= 2
+    _, truth = facets_of(ds, f"&_author={author}")
+    copy = tmp_path / "library.db"
+    copy.write_bytes(library[0].read_bytes())
+    count_facets(sqlite_utils.Database(copy), author_min_works=works)
+    with sqlite3.connect(copy) as conn:
+        stored = {row[0] for row in conn.execute("select distinct given from facet_counts where given like '\\_%' escape '\\'")}
+        prolific = {f"_author={row[0]}" for row in conn.execute(
+            "select author_id from work_authors where role = 'author' group by author_id having count(*) >= ?", [works])}
+        assert stored == prolific and f"_author={author}" in stored
+    _, same = facets_of(served(copy), f"&_author={author}")
+    assert counts_by_facet(same) == counts_by_facet(truth)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE facet_counts SET count = count + 1000 WHERE given = ?", [f"_author={author}"])
+    altered = served(copy)
+    _, shown = facets_of(altered, f"&_author={author}")
+    for name in STORED_FACETS:
+        expected = {v: count + 1000 for v, count in counts_by_facet(truth)[name].items()}
+        assert counts_by_facet(shown)[name] == expected, name
+    assert next(item for item in shown["author"]["results"] if item["value"] == author)["selected"]
+    year = next(iter(counts_by_facet(truth)["year"]))
+    _, narrowed = facets_of(altered, f"&_author={author}&year={year}")
+    assert all(count < 1000 for counts in counts_by_facet(narrowed).values() for count in counts.values())
 
 
 def test_without_stored_counts_the_facets_count(ds, library, tmp_path):
