@@ -433,6 +433,19 @@ def test_unfiltered_facets_read_the_counts_stored_at_build_time(ds, library, tmp
         and counts_by_facet(two_filters)["year"][year] < 1000
 
 
+def shows_stored_counts(copy, given, truth):
+    """Adds 1000 to the stored counts of the page ``given`` in ``copy``, serves it and checks that its
+    every facet and chart show them: (the Datasette, that page's facets)."""
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE facet_counts SET count = count + 1000 WHERE given = ?", [given])
+    altered = served(copy)
+    _, shown = facets_of(altered, f"&{given}")
+    for name in STORED_FACETS:
+        expected = {v: count + 1000 for v, count in counts_by_facet(truth)[name].items()}
+        assert counts_by_facet(shown)[name] == expected, name
+    return altered, shown
+
+
 @pytest.mark.parametrize("column", ["year", "type", "journal_id"])
 def test_pages_filtered_by_one_column_read_stored_counts_too(ds, library, tmp_path, column):
     """``?year=2018`` (or one type, one journal): the 31 values with most works of each facet are
@@ -442,13 +455,7 @@ def test_pages_filtered_by_one_column_read_stored_counts_too(ds, library, tmp_pa
     _, truth = facets_of(ds, f"&{column}={value}")
     copy = tmp_path / "library.db"
     copy.write_bytes(library[0].read_bytes())
-    with sqlite3.connect(copy) as conn:
-        conn.execute("UPDATE facet_counts SET count = count + 1000 WHERE given = ?", [f"{column}={value}"])
-    altered = served(copy)
-    _, shown = facets_of(altered, f"&{column}={value}")
-    for name in STORED_FACETS:
-        expected = {v: count + 1000 for v, count in counts_by_facet(truth)[name].items()}
-        assert counts_by_facet(shown)[name] == expected, name
+    altered, shown = shows_stored_counts(copy, f"{column}={value}", truth)
     chosen = next(item for item in shown[column]["results"] if item["value"] == value)
     assert chosen["selected"] and f"{column}=" not in chosen["toggle_url"].split("?", 1)[-1]
     assert counts_by_facet(truth)[column] == {value: facets[column]["results"][0]["count"]}
@@ -474,13 +481,7 @@ def test_a_prolific_authors_page_reads_stored_counts(ds, db, library, tmp_path):
         assert stored == prolific and f"_author={author}" in stored
     _, same = facets_of(served(copy), f"&_author={author}")
     assert counts_by_facet(same) == counts_by_facet(truth)
-    with sqlite3.connect(copy) as conn:
-        conn.execute("UPDATE facet_counts SET count = count + 1000 WHERE given = ?", [f"_author={author}"])
-    altered = served(copy)
-    _, shown = facets_of(altered, f"&_author={author}")
-    for name in STORED_FACETS:
-        expected = {v: count + 1000 for v, count in counts_by_facet(truth)[name].items()}
-        assert counts_by_facet(shown)[name] == expected, name
+    altered, shown = shows_stored_counts(copy, f"_author={author}", truth)
     assert next(item for item in shown["author"]["results"] if item["value"] == author)["selected"]
     year = next(iter(counts_by_facet(truth)["year"]))
     _, narrowed = facets_of(altered, f"&_author={author}&year={year}")
