@@ -186,6 +186,8 @@ def sample_values(database: Path) -> dict:
     year = conn.execute("SELECT year FROM works WHERE year IS NOT NULL GROUP BY year ORDER BY COUNT(*) DESC LIMIT 1").fetchone()[0]
     journal = conn.execute("SELECT journal_id FROM works WHERE journal_id IS NOT NULL GROUP BY journal_id ORDER BY COUNT(*) DESC LIMIT 1").fetchone()[0]
     author = conn.execute("SELECT author_id FROM work_authors WHERE author_id IN (SELECT author_id FROM work_authors LIMIT 200000) GROUP BY author_id ORDER BY COUNT(*) DESC LIMIT 1").fetchone()[0]
+    work_type = conn.execute("SELECT type FROM works WHERE type IS NOT NULL GROUP BY type HAVING COUNT(*) >= 1000 "
+                             "ORDER BY COUNT(*) LIMIT 1").fetchone()[0]
     work = conn.execute("SELECT MAX(id) / 2 FROM works").fetchone()[0]
     works = conn.execute("SELECT COUNT(*) FROM works").fetchone()[0]
     # Search terms by how many works they are in: a specific word (a drug, a gene: 0.01% of the
@@ -200,7 +202,7 @@ def sample_values(database: Path) -> dict:
              "common": conn.execute("SELECT term FROM temp.terms ORDER BY doc DESC LIMIT 1").fetchone()[0]}
     docs = {kind: conn.execute("SELECT doc FROM temp.terms WHERE term = ?", [term]).fetchone()[0]
             for kind, term in terms.items()}
-    return {"year": year, "journal": journal, "author": author, "work": work, "works": works,
+    return {"year": year, "journal": journal, "author": author, "work": work, "works": works, "type": work_type,
             "terms": terms, "term_docs": docs}
 
 
@@ -218,6 +220,11 @@ def pages(values: dict) -> Dict[str, str]:
         f"search: the most common word ({values['term_docs']['common']:,} works)": f"/library/works?_search={values['terms']['common']}",
         "row page": f"/library/works/{values['work']}",
     }
+
+
+def outside_the_mix(values: dict) -> Dict[str, str]:
+    """Pages timed alone, not in the 20 clients' mix (which stays the same from run to run)."""
+    return {"works page, the least common type": f"/library/works?type={values['type']}"}
 
 
 def search_alone(values: dict) -> Dict[str, str]:
@@ -242,7 +249,7 @@ def run(database: Path, runs: int, settings: Dict[str, str], clients: int, secon
     try:
         with httpx.Client(base_url=server.base, timeout=300) as client:
             facets = frozenset(client.get("/library/works.json?_size=0").json()["facet_results"])
-            for label, path in {**pages(values), **search_alone(values)}.items():
+            for label, path in {**pages(values), **outside_the_mix(values), **search_alone(values)}.items():
                 results["pages"][label] = {"path": path, **timed_get(client, path, runs, facets)}
                 print(f"  {label}: {results['pages'][label]}", file=sys.stderr, flush=True)
             if not skip_csv:

@@ -99,7 +99,8 @@ def selection_key(request, sql: str, stored_params: frozenset = STORED_PARAMS) -
 
 async def stored_counts(datasette, database: str, facet: str, given: Optional[str], limit: int) -> Optional[List[dict]]:
     """{value, count} of ``facet`` ("table.facet") on the page ``given`` (``selection_key``), most
-    first, at most ``limit``; None when they are not all stored."""
+    first, at most ``limit``; [] when the page was counted and none of its works has a value; None
+    when they are not all stored."""
     if given is None:
         return None
     db = datasette.get_database(database)
@@ -110,6 +111,13 @@ async def stored_counts(datasette, database: str, facet: str, given: Optional[st
         [facet, given, limit])]
     if given and len(rows) >= STORED_PER_PAGE and limit > STORED_PER_PAGE:
         return None  # kept only the first values of this page's
+    if not rows and given:
+        # Nothing stored for this facet: none of the page's works has a value (reports have no
+        # journal) if the page was counted, which its own facet says ("type=report" has the value
+        # "report" in works.type, "_author=181" the author 181 in works.author).
+        witness = f"{facet.split('.', 1)[0]}.{given.split('=', 1)[0].lstrip('_')}"
+        if (await db.execute("select 1 from facet_counts where facet = ? and given = ? limit 1", [witness, given])).rows:
+            return []
     return rows or None
 
 

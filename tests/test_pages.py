@@ -488,6 +488,21 @@ def test_a_prolific_authors_page_reads_stored_counts(ds, db, library, tmp_path):
     assert all(count < 1000 for counts in counts_by_facet(narrowed).values() for count in counts.values())
 
 
+def test_a_stored_page_without_a_facets_values_shows_it_empty_without_counting(library, db):
+    """On ``?type=book`` no work has a journal: nothing is stored for the journal facet, and that is
+    its answer (no statement counts it), as it is Datasette's."""
+    assert db.execute("select count(*) from works where type = 'book' and journal_id is not null").fetchone()[0] == 0
+    assert db.execute("select count(*) from works where type = 'book'").fetchone()[0] > 0
+    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text())
+    traced = Datasette([], immutables=[str(library[0])], metadata=metadata, plugins_dir=str(ROOT / "plugins"),
+                       settings={"trace_debug": True})
+    data = get(traced, "/library/works.json?_size=0&type=book&_trace=1").json()
+    assert data["facet_results"]["journal_id"]["results"] == []
+    assert not [trace["sql"] for trace in data["_trace"]["traces"] if re.search(r"group by \[?journal_id\b", trace["sql"])]
+    _, both = facets_of(traced, "&type=book&_facet=journal_id")
+    assert both["journal_id"]["results"] == both["journal_id_2"]["results"] == []
+
+
 def test_without_stored_counts_the_facets_count(ds, library, tmp_path):
     _, facets = facets_of(ds, "&_facet_size=max")
     copy = tmp_path / "library.db"
@@ -575,7 +590,7 @@ MILLION_WORKS_STATISTICS = {
     "idx_works_id_year_type_journal_id": "990209 1 1 1 1",
     "idx_works_year_journal_id": "990209 16504 6",
     "idx_works_year": "990209 16504",
-    "idx_works_type": "990209 198042",
+    "idx_works_type_year": "990209 198042 3600",
     "idx_works_journal_id_year": "990209 60 2",
     "idx_works_language": "990209 198042",
     "idx_work_authors_work_id_role_author_id": "7320309 8 8 1",
@@ -594,6 +609,7 @@ SEARCH_PAGE_SQL = ("select id, type, title, abstract, journal_id, year from work
     (f"select journal_id as value, count(*) as count from ({SEARCH_PAGE_SQL}) group by value",
      "idx_works_id_year_type_journal_id"),
     ("select * from works where journal_id = 62 order by year desc, id desc limit 51", "idx_works_journal_id_year"),
+    ("select * from works where type = 'book' order by year desc, id desc limit 51", "idx_works_type_year"),
     ("related:author", "idx_work_authors_work_id_role_author_id"),
     ("related:collection", "idx_collection_works_work_id_collection_id"),
     ("related:institution", "idx_affiliations_work_id_institution_id"),
@@ -620,7 +636,7 @@ def test_facets_of_a_search_read_covering_indexes(library, tmp_path, facet_sql, 
         facet_sql = related.count_sql(configs[facet_sql.split(":")[1]], SEARCH_PAGE_SQL, 31)
         facet_sql = facet_sql.replace(":facet_m0", "'author'")
     plan = " | ".join(row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + facet_sql))
-    if facet_sql.startswith("select * "):  # a journal's page: its newest works first, from the index in order
+    if facet_sql.startswith("select * "):  # a journal's or type's page: newest works first, from the index in order
         assert f"USING INDEX {index}" in plan and "TEMP B-TREE" not in plan, plan
     else:
         assert f"COVERING INDEX {index}" in plan, plan
