@@ -244,7 +244,9 @@ def extra_template_vars(datasette, database, request):
         for work_id, work in works.items():
             url = None
             if request is not None:
-                url = datasette.absolute_url(request, datasette.urls.row(db.name, "works", str(work_id)))
+                # A plain string: urljoin calls dozens of methods of it, and each call of a
+                # PrefixedUrlString's lists dir(str).
+                url = datasette.absolute_url(request, str(datasette.urls.row(db.name, "works", str(work_id))))
             out[work_id] = kev(coins_pairs(work, journals.get(work.get("journal_id")), authors[work_id], url))
         return out
 
