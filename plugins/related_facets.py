@@ -80,7 +80,7 @@ def unfiltered(sql: str) -> bool:
     return not _HAS_WHERE.search(sql.split(" from ", 1)[-1])
 
 
-def selection_key(request, sql: str, stored_params: frozenset = STORED_PARAMS) -> Optional[str]:
+def selection_key(request, sql: str) -> Optional[str]:
     """How ``facet_counts`` names the rows this page selects: "" for all of them, "year=2024" for one
     column equal to one value, "_author=181" for one author's works; None for any other selection
     (nothing is stored for it)."""
@@ -89,7 +89,7 @@ def selection_key(request, sql: str, stored_params: frozenset = STORED_PARAMS) -
         if key in PRESENTATION or key.startswith("_facet"):
             continue
         values = request.args.getlist(key)
-        if (key.startswith("_") and key not in stored_params) or "__" in key or len(values) != 1:
+        if (key.startswith("_") and key not in STORED_PARAMS) or "__" in key or len(values) != 1:
             return None
         chosen.append(f"{key}={values[0]}")
     if not chosen:
