@@ -409,30 +409,23 @@ def count_facets(db: sqlite_utils.Database, author_min_works: int = FACET_AUTHOR
         # The prolific authors' works, chosen once for every facet.
         db.execute("DROP TABLE IF EXISTS temp.facet_authors")
         db.execute(f"CREATE TEMP TABLE facet_authors AS {FACET_AUTHOR_GIVEN}", [author_min_works])
+        # Each stored page but the unfiltered one, as (work, given value) pairs and the prefix that
+        # names it: "year=" + 2024, "_author=" + 181.
+        givens = [(f"SELECT id, [{column}] FROM works WHERE [{column}] IS NOT NULL", f"{column}=")
+                  for column in FACET_GIVEN] + [("SELECT work_id, author_id FROM temp.facet_authors", "_author=")]
         for facet, pairs in FACET_PAIRS.items():
-            table = facet.split(".", 1)[0]
             db.execute(f"""WITH pairs(work_id, value) AS ({pairs})
                 INSERT INTO facet_counts (facet, given, value, count)
                 SELECT ?, '', value, COUNT(*) FROM pairs GROUP BY value""", [facet])
-            for column in FACET_GIVEN:
-                db.execute(f"""WITH pairs(work_id, value) AS ({pairs})
+            for chosen, prefix in givens:
+                db.execute(f"""WITH pairs(work_id, value) AS ({pairs}), chosen(work_id, given) AS ({chosen})
                     INSERT INTO facet_counts (facet, given, value, count)
                     SELECT ?, ? || given, value, count FROM (
-                      SELECT [{table}].[{column}] AS given, pairs.value AS value, COUNT(*) AS count,
-                        ROW_NUMBER() OVER (PARTITION BY [{table}].[{column}] ORDER BY COUNT(*) DESC, pairs.value) AS rank
-                      FROM pairs JOIN [{table}] ON [{table}].id = pairs.work_id
-                      WHERE [{table}].[{column}] IS NOT NULL
-                      GROUP BY [{table}].[{column}], pairs.value)
-                    WHERE rank <= ?""", [facet, f"{column}=", FACET_STORED])
-            db.execute(f"""WITH pairs(work_id, value) AS ({pairs}),
-                  chosen(work_id, given) AS (SELECT work_id, author_id FROM temp.facet_authors)
-                INSERT INTO facet_counts (facet, given, value, count)
-                SELECT ?, '_author=' || given, value, count FROM (
-                  SELECT chosen.given AS given, pairs.value AS value, COUNT(*) AS count,
-                    ROW_NUMBER() OVER (PARTITION BY chosen.given ORDER BY COUNT(*) DESC, pairs.value) AS rank
-                  FROM chosen JOIN pairs ON pairs.work_id = chosen.work_id
-                  GROUP BY chosen.given, pairs.value)
-                WHERE rank <= ?""", [facet, FACET_STORED])
+                      SELECT chosen.given AS given, pairs.value AS value, COUNT(*) AS count,
+                        ROW_NUMBER() OVER (PARTITION BY chosen.given ORDER BY COUNT(*) DESC, pairs.value) AS rank
+                      FROM pairs JOIN chosen ON chosen.work_id = pairs.work_id
+                      GROUP BY chosen.given, pairs.value)
+                    WHERE rank <= ?""", [facet, prefix, FACET_STORED])
         db.execute("DROP TABLE temp.facet_authors")
         db.execute("CREATE INDEX idx_facet_counts ON facet_counts (facet, given, count DESC, value)")
 
