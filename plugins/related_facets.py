@@ -121,6 +121,12 @@ async def stored_counts(datasette, database: str, facet: str, given: Optional[st
     return rows or None
 
 
+def facet_column(config: dict) -> str:
+    """The column of a column facet's or chart's configuration (``- counted: year`` or
+    ``- counted: {column: year}``)."""
+    return config.get("column") or config["simple"]
+
+
 # Where the counts of a page's column facets and charts are kept while its facets are worked out.
 _PAGE_COUNTS = "refsette.page_column_counts"
 # Kinds of column count: a facet's most frequent values (count desc, value), a chart's every value.
@@ -154,9 +160,8 @@ async def _count_page_columns(facet: Facet):
     configs = load_facet_configs(facet.request, facet.metadata)
     size = facet.get_facet_size()
     wanted = list(dict.fromkeys(
-        [(TOP, config["config"].get("column") or config["config"]["simple"]) for config in configs.get(CountedFacet.type, [])]
-        + [(EVERY, config["config"].get("column") or config["config"]["simple"])
-           for config in configs.get(YearChartFacet.type, [])]))
+        [(TOP, facet_column(config["config"])) for config in configs.get(CountedFacet.type, [])]
+        + [(EVERY, facet_column(config["config"])) for config in configs.get(YearChartFacet.type, [])]))
     given = selection_key(facet.request, facet.sql) if facet.table else None
     counts: Dict[Tuple[str, str], Optional[List[dict]]] = {}
     live = []
@@ -344,7 +349,7 @@ class CountedFacet(ColumnFacet):
         results, timed_out = [], []
         for source_and_config in self.get_configs():
             config = source_and_config["config"]
-            column = config.get("column") or config["simple"]
+            column = facet_column(config)
             rows = counts.get((TOP, column))
             if rows is None:
                 timed_out.append(column)
@@ -387,7 +392,7 @@ class YearChartFacet(Facet):
         counts, _ = await page_column_counts(self)
         for source_and_config in self.get_configs():
             config = source_and_config["config"]
-            column = config.get("column") or config["simple"]
+            column = facet_column(config)
             name = config.get("name") or f"{column}_chart"
             rows = counts.get((EVERY, column))
             if rows is None:
