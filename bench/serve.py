@@ -106,6 +106,11 @@ def spread(values: List[float]) -> dict:
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "runs": len(values)}
 
 
+def timed_out_facets(text: str) -> str:
+    """The facets an HTML page says timed out ("author, tag"), or "" if it names none."""
+    return ", ".join(sorted(set(re.findall(TIMED_OUT + r": (.*?)<", text))))
+
+
 def timed_get(client: httpx.Client, url: str, runs: int, facets: frozenset = frozenset()) -> dict:
     """``facets``: the facets a JSON page must have (Datasette's JSON lists the facets it counted,
     not those that timed out)."""
@@ -119,9 +124,8 @@ def timed_get(client: httpx.Client, url: str, runs: int, facets: frozenset = fro
         if response.status_code != 200:
             notes.add(f"HTTP {response.status_code}")
         elif TIMED_OUT in response.text:
-            notes.add("facets timed out: " + ", ".join(sorted(set(re.findall(
-                r'These facets timed out: (.*?)<', response.text)))) if "These facets timed out:" in response.text
-                else "facets timed out")
+            names = timed_out_facets(response.text)
+            notes.add("facets timed out: " + names if names else "facets timed out")
         elif url.split("?")[0].endswith(".json") and "_nofacet" not in url:
             missing = facets - set(response.json()["facet_results"])
             if missing:
@@ -159,8 +163,7 @@ async def load(base: str, paths: List[str], clients: int, seconds: float, max_re
                 if response.status_code != 200:
                     errors[f"HTTP {response.status_code}"] = errors.get(f"HTTP {response.status_code}", 0) + 1
                 elif TIMED_OUT in response.text:
-                    names = re.search(r"These facets timed out: ([^<]*)<", response.text)
-                    key = f"facets timed out ({names.group(1) if names else '?'}) on {path.split('?')[-1]}"
+                    key = f"facets timed out ({timed_out_facets(response.text) or '?'}) on {path.split('?')[-1]}"
                     errors[key] = errors.get(key, 0) + 1
             except httpx.HTTPError as error:
                 errors[type(error).__name__] = errors.get(type(error).__name__, 0) + 1
